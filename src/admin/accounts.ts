@@ -1,0 +1,75 @@
+import { Type } from "@sinclair/typebox";
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { IdParam, NoContent, PagingQuery, errorRef } from "../http/schemas.js";
+import type { AccountService } from "../services/accounts.js";
+
+const AdminAccount = Type.Object({
+  id: Type.Integer(),
+  email: Type.String(),
+  name: Type.Optional(Type.String()),
+  firstName: Type.Optional(Type.String()),
+  lastName: Type.Optional(Type.String()),
+  created: Type.Integer({ description: "unix milliseconds" }),
+});
+
+const Name = Type.String({ minLength: 1, maxLength: 255 });
+const Password = Type.String({ minLength: 8, maxLength: 1024 });
+const errors = { 400: errorRef, 401: errorRef, 404: errorRef, 409: errorRef, 500: errorRef };
+const byId = Type.Object({ id: IdParam });
+
+export const adminAccountRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountService }> = async (app, { accounts }) => {
+  app.post(
+    "/accounts",
+    {
+      schema: {
+        body: Type.Object(
+          {
+            email: Type.String({ minLength: 3, maxLength: 320 }),
+            password: Password,
+            name: Type.Optional(Name),
+            firstName: Type.Optional(Name),
+            lastName: Type.Optional(Name),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: AdminAccount, ...errors },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await accounts.create(request.body)),
+  );
+
+  app.get(
+    "/accounts",
+    {
+      schema: {
+        querystring: Type.Object(PagingQuery),
+        response: {
+          200: Type.Object({ items: Type.Array(AdminAccount), limit: Type.Integer(), offset: Type.Integer(), totalCount: Type.Integer() }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => accounts.list(request.query),
+  );
+
+  app.get(
+    "/accounts/:id",
+    { schema: { params: byId, response: { 200: AdminAccount, ...errors } } },
+    async (request) => accounts.get(request.params.id),
+  );
+
+  app.put(
+    "/accounts/:id/password",
+    {
+      schema: {
+        params: byId,
+        body: Type.Object({ password: Password }, { additionalProperties: false }),
+        response: { 204: NoContent, ...errors },
+      },
+    },
+    async (request, reply) => {
+      await accounts.setPassword(request.params.id, request.body.password);
+      return reply.code(204).send(undefined);
+    },
+  );
+};

@@ -1,0 +1,81 @@
+import fs from "node:fs";
+import path from "node:path";
+import SQLite from "better-sqlite3";
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from "kysely";
+import pg from "pg";
+import { migrationProvider, type Dialect } from "./migrations/index.js";
+import type { Tables } from "./tables.js";
+
+export type { Dialect };
+
+export interface Database {
+  readonly db: Kysely<Tables>;
+  readonly dialect: Dialect;
+  /** Brings the schema up to date; safe to run on every start and from several processes. */
+  migrate(): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** postgres://… selects PostgreSQL; otherwise SQLite at `<dataDir>/switchboard.db`. */
+  url?: string;
+  dataDir: string;
+  /** PostgreSQL only: the schema to work in (tests use one schema each). */
+  schema?: string;
+}
+
+export function openDatabase(options: DatabaseOptions): Database {
+  return options.url ? openPostgres(options.url, options.schema) : openSqlite(options.dataDir);
+}
+
+function openSqlite(dataDir: string): Database {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const file = new SQLite(path.join(dataDir, "switchboard.db"));
+  file.pragma("journal_mode = WAL");
+  // FULL, not NORMAL: with WAL, NORMAL may lose the last acknowledged commits on power loss.
+  file.pragma("synchronous = FULL");
+  file.pragma("foreign_keys = ON");
+  // The CLI and the server may write the same file at once.
+  file.pragma("busy_timeout = 5000");
+  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: file }) });
+  return wrap(db, "sqlite");
+}
+
+function openPostgres(url: string, schema?: string): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    // search_path keeps every query unqualified, whichever schema we were given.
+    options: schema ? `-c search_path=${schema}` : undefined,
+    // BIGINT (ids, millisecond times, credit sums) comes back as a number: every value we store
+    // stays below 2^53.
+    types: {
+      getTypeParser: ((oid: number, format?: "text" | "binary") =>
+        oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+    },
+  });
+  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  return wrap(db, "postgres");
+}
+
+function wrap(db: Kysely<Tables>, dialect: Dialect): Database {
+  return {
+    db,
+    dialect,
+    async migrate() {
+      const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
+      const { error, results } = await migrator.migrateToLatest();
+      const failed = results?.find((r) => r.status === "Error");
+      if (error || failed) {
+        throw new Error(`migration ${failed?.migrationName ?? ""} failed: ${String((error as Error)?.message ?? error)}`);
+      }
+    },
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,68 @@
+// Errors are values with a kind. Services throw them; src/http/error-handler.ts renders every one
+// of them as CallFire's ErrorMessage body in exactly one place.
+
+export abstract class ApiError extends Error {
+  abstract readonly statusCode: number;
+  /** Extra response headers the error implies (Retry-After, WWW-Authenticate, Content-Range). */
+  readonly headers: Record<string, string> = {};
+
+  constructor(
+    message: string,
+    readonly developerMessage?: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class BadRequest extends ApiError {
+  readonly statusCode = 400;
+}
+
+export class Unauthorized extends ApiError {
+  readonly statusCode = 401;
+  constructor(message = "invalid or missing credentials") {
+    super(message);
+    this.headers["WWW-Authenticate"] = 'Basic realm="switchboard"';
+  }
+}
+
+export class Forbidden extends ApiError {
+  readonly statusCode = 403;
+}
+
+export class NotFound extends ApiError {
+  readonly statusCode = 404;
+}
+
+export class MethodNotAllowed extends ApiError {
+  readonly statusCode = 405;
+  constructor(method: string, path: string, allowed: string[]) {
+    super(`method ${method} is not allowed on ${path}`);
+    this.headers["Allow"] = allowed.join(", ");
+  }
+}
+
+export class Conflict extends ApiError {
+  readonly statusCode = 409;
+}
+
+export class PayloadTooLarge extends ApiError {
+  readonly statusCode = 413;
+}
+
+export class RangeNotSatisfiable extends ApiError {
+  readonly statusCode = 416;
+  constructor(size: number) {
+    super("requested range not satisfiable");
+    this.headers["Content-Range"] = `bytes */${size}`;
+  }
+}
+
+export class TooManyRequests extends ApiError {
+  readonly statusCode = 429;
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message);
+    this.headers["Retry-After"] = String(Math.max(1, Math.ceil(retryAfterSeconds)));
+  }
+}

@@ -1,0 +1,47 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { Forbidden, Unauthorized } from "../errors.js";
+import type { Authenticator, Principal } from "../services/authenticator.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+  interface FastifyContextConfig {
+    /** CallFire: "Only ACCOUNT_HOLDER can invoke this API. For authentication use account credentials". */
+    accountLoginOnly?: boolean;
+    /** Served without credentials (public media keys); credentials, if sent, are still checked. */
+    public?: boolean;
+  }
+}
+
+// Emails are at most 320 characters; nothing longer can be a username of ours, and nothing
+// longer than this is worth hashing as a password.
+const maxUsernameLength = 320;
+const maxPasswordLength = 1024;
+
+export function parseBasicAuthorization(header: string | undefined): { username: string; password: string } {
+  if (!header) throw new Unauthorized("credentials required: use HTTP Basic authentication");
+  const match = /^Basic[ ]+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+  if (!match) throw new Unauthorized("malformed Authorization header: expected Basic <base64(username:password)>");
+  const decoded = Buffer.from(match[1]!, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon <= 0) throw new Unauthorized("malformed Basic credentials: expected username:password");
+  const username = decoded.slice(0, colon);
+  const password = decoded.slice(colon + 1);
+  if (username.length > maxUsernameLength || password.length > maxPasswordLength) throw new Unauthorized();
+  return { username, password };
+}
+
+/** Adds Basic authentication and the account-login-only rule to every route of `app`. */
+export function requireBasicAuth(app: FastifyInstance, authenticator: Authenticator): void {
+  app.decorateRequest("principal", null as never);
+  app.addHook("onRequest", async (request: FastifyRequest) => {
+    const config = request.routeOptions.config;
+    if (config.public && request.headers.authorization === undefined) return;
+    const { username, password } = parseBasicAuthorization(request.headers.authorization);
+    request.principal = await authenticator.authenticate(username, password);
+    if (config.accountLoginOnly && request.principal.kind !== "account") {
+      throw new Forbidden("this operation needs the account's own login, not API credentials");
+    }
+  });
+}

@@ -1,0 +1,57 @@
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import swagger2openapi from "swagger2openapi";
+
+// The published contract is generated from the route schemas: one source of truth. Only /v2
+// routes are published, with CallFire's tags, operationIds and definition names.
+
+export async function installContractDocuments(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    swagger: {
+      info: {
+        title: "Switchboard: CallFire API v2",
+        version: "2.0",
+        description: "A CallFire API v2-compatible server. Authenticate with HTTP Basic: an API credential, or the account's own login.",
+      },
+      basePath: "/v2",
+      consumes: ["application/json"],
+      produces: ["application/json"],
+      securityDefinitions: { basicAuth: { type: "basic" } },
+      tags: [
+        { name: "calls", description: "Call recordings" },
+        { name: "me", description: "Account, API credentials, billing and caller IDs" },
+        { name: "media", description: "Media library" },
+      ],
+    },
+    refResolver: {
+      // Publish shared schemas under their $id: CallFire's definition names.
+      buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`),
+    },
+    transform: ({ schema, url }) => {
+      if (!url.startsWith("/v2/")) return { schema: { ...schema, hide: true }, url };
+      // Every operation lists basicAuth: swagger-client applies a named authorization only to
+      // operations whose `security` names it (public media downloads accept it too).
+      return { schema: { ...schema, security: [{ basicAuth: [] }] }, url };
+    },
+  });
+
+  await app.register(swaggerUi, { routePrefix: "/docs", uiConfig: { docExpansion: "list", deepLinking: true } });
+
+  const swaggerFor = (request: FastifyRequest) => ({
+    ...(app.swagger() as object),
+    host: request.host,
+    schemes: [request.protocol],
+  });
+
+  let openapi: Promise<Record<string, unknown>> | undefined;
+  const openapiFor = async (request: FastifyRequest) => {
+    openapi ??= swagger2openapi
+      .convertObj(app.swagger() as never, { patch: true, warnOnly: true })
+      .then((r) => r.openapi as unknown as Record<string, unknown>);
+    return { ...(await openapi), servers: [{ url: `${request.protocol}://${request.host}/v2` }] };
+  };
+
+  app.get("/v2/api-docs/swagger.json", { config: { public: true }, schema: { hide: true } }, async (request) => swaggerFor(request));
+  app.get("/openapi.json", { schema: { hide: true } }, async (request) => openapiFor(request));
+}

@@ -1,0 +1,89 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import FindMyWay, { type HTTPMethod } from "find-my-way";
+import { ApiError, MethodNotAllowed, NotFound } from "../errors.js";
+
+// Every failure leaves here as CallFire's ErrorMessage body: errors thrown by services, schema
+// violations, Fastify's own errors (bad JSON, body too large, wrong content type), unknown routes
+// and 405s. A 500 carries only the request id; the detail goes to the log.
+
+export interface ErrorMessage {
+  httpStatusCode: number;
+  internalCode: number;
+  message: string;
+  developerMessage?: string;
+  helpLink?: string;
+}
+
+export function errorMessage(status: number, message: string, developerMessage?: string): ErrorMessage {
+  return { httpStatusCode: status, internalCode: 0, message, ...(developerMessage ? { developerMessage } : {}) };
+}
+
+const methods: HTTPMethod[] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
+
+export function installErrorHandling(app: FastifyInstance): void {
+  // A second router that knows every route, to tell "no such path" (404) from "no such method
+  // on this path" (405) — Fastify answers both with its not-found handler.
+  const routes = FindMyWay({ ignoreTrailingSlash: false });
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) {
+      if (!routes.hasRoute(method as HTTPMethod, route.url)) routes.on(method as HTTPMethod, route.url, () => {});
+    }
+  });
+
+  app.setNotFoundHandler(async (request: FastifyRequest) => {
+    const path = request.url.split("?")[0]!;
+    const allowed = methods.filter((m) => m !== request.method && routes.find(m, path));
+    if (allowed.length > 0) throw new MethodNotAllowed(request.method, path, allowed);
+    throw new NotFound(`no such resource: ${request.method} ${path}`);
+  });
+
+  app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof ApiError) {
+      reply.headers(error.headers);
+      return reply.code(error.statusCode).send(errorMessage(error.statusCode, error.message, error.developerMessage));
+    }
+    if (error.validation) {
+      return reply.code(400).send(errorMessage(400, error.message));
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return reply.code(status).send(errorMessage(status, clientErrorMessage(error)));
+    }
+    request.log.error({ err: error }, "request failed");
+    return reply.code(500).send(errorMessage(500, `internal server error (request id ${request.id})`, `request id: ${request.id}`));
+  });
+}
+
+/** Fastify's own messages, in CallFire's short lower-case style where they would confuse. */
+function clientErrorMessage(error: FastifyError): string {
+  switch (error.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return "request body is larger than the 1 MiB limit";
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return "unsupported content type: send application/json";
+    case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
+      return "request body does not match its Content-Length";
+    default:
+      return error.message;
+  }
+}
+
+/** Turns Ajv's errors into one message that names the parameter and says why. */
+export function formatSchemaErrors(
+  errors: Array<{ instancePath: string; message?: string; params?: Record<string, unknown>; keyword: string }>,
+  part: string,
+): Error {
+  const where = { querystring: "query parameter", params: "path parameter", body: "body", headers: "header" }[part] ?? part;
+  const first = errors[0]!;
+  const path = first.instancePath.replace(/^\//, "").replace(/\//g, ".");
+  let subject = path ? `${where} ${path}` : where;
+  if (first.keyword === "required") {
+    const missing = String(first.params?.missingProperty ?? "");
+    subject = part === "body" ? `body field ${path ? `${path}.` : ""}${missing}` : `${where} ${missing}`;
+    return new Error(`${subject}: is required`);
+  }
+  if (first.keyword === "additionalProperties") {
+    return new Error(`${subject}: unknown field ${String(first.params?.additionalProperty)}`);
+  }
+  return new Error(`${subject}: ${first.message ?? "is invalid"}`);
+}

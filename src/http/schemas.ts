@@ -1,0 +1,55 @@
+import { Type, type TSchema } from "@sinclair/typebox";
+
+// Schemas shared by every resource. Definitions with an $id are registered once with Fastify and
+// published under that name in the Swagger document (CallFire's definition names).
+
+export const ErrorResponse = Type.Object(
+  {
+    httpStatusCode: Type.Integer(),
+    internalCode: Type.Integer(),
+    message: Type.String(),
+    developerMessage: Type.Optional(Type.String()),
+    helpLink: Type.Optional(Type.String()),
+  },
+  { $id: "ErrorResponse", description: "CallFire's ErrorMessage body, returned with every failure" },
+);
+
+export const ResourceId = Type.Object({ id: Type.Optional(Type.Integer({ format: "int64" })) }, { $id: "ResourceId" });
+
+export const sharedSchemas: TSchema[] = [ErrorResponse, ResourceId];
+
+export const errorRef = Type.Ref(ErrorResponse);
+
+const errorOf = (description: string) => Type.Ref(ErrorResponse, { description });
+
+/** The error responses every CallFire operation declares. */
+export const errorResponses = {
+  400: errorOf("Bad request"),
+  401: errorOf("Unauthorized"),
+  403: errorOf("Forbidden"),
+  404: errorOf("Not found"),
+  500: errorOf("Internal Server Error"),
+};
+
+/** Ids are int64 in CallFire's spec; larger than 2^53 cannot be a row of ours. */
+export const IdParam = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, format: "int64" });
+
+export const PagingQuery = {
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: "Max number of items returned (1-1000)" }),
+  offset: Type.Integer({ minimum: 0, maximum: 2147483647, default: 0, description: "Offset to the start of the page" }),
+};
+
+export function PageOf(item: TSchema, id: string) {
+  return Type.Object(
+    {
+      items: Type.Optional(Type.Array(item)),
+      limit: Type.Optional(Type.Integer()),
+      offset: Type.Optional(Type.Integer()),
+      totalCount: Type.Optional(Type.Integer()),
+    },
+    { $id: id },
+  );
+}
+
+/** A 200 (or 204) that carries no body, as CallFire's bodiless POSTs and DELETEs. */
+export const NoContent = Type.Unsafe<undefined>({ type: "null", description: "OK - No Response" });

@@ -1,0 +1,47 @@
+import { resolveAdminToken } from "./admin-token.js";
+import type { Config } from "./config.js";
+import { openDatabase } from "./db/database.js";
+import { ensureDemoAccount } from "./demo-account.js";
+import { buildApp } from "./server.js";
+
+/** `switchboard serve`: migrate, make sure there is someone to log in as, listen, stop cleanly. */
+export async function serve(config: Config): Promise<void> {
+  const database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  await database.migrate();
+  const admin = resolveAdminToken(config.adminToken, config.dataDir);
+  const { app, services } = await buildApp({ config, database, adminToken: admin.token });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, "shutting down: finishing in-flight requests");
+    // close() stops accepting, waits for in-flight requests and then runs onClose hooks.
+    await app.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void stop("SIGINT"));
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+
+  const demo = await ensureDemoAccount(services);
+  const address = await app.listen({ port: config.port, host: config.host });
+  const base = config.publicUrl ?? address;
+
+  const lines = [
+    `Switchboard is serving the CallFire API v2 at ${base}/v2 (${database.dialect}, data in ${config.dataDir})`,
+    `  API reference: ${base}/docs   Swagger: ${base}/v2/api-docs/swagger.json`,
+    admin.file ? `  operator token: in ${admin.file} (Authorization: Bearer <token> on ${base}/admin/v1)` : "  operator token: from SWITCHBOARD_ADMIN_TOKEN",
+  ];
+  if (demo) {
+    lines.push(
+      "",
+      "A demo account was created on this empty database:",
+      `  login (account credentials): ${demo.email} / ${demo.password}`,
+      `  API credential:              ${demo.username} / ${demo.credentialPassword}`,
+      "Try it:",
+      `  curl -u ${demo.username}:${demo.credentialPassword} ${base}/v2/me/account`,
+    );
+  }
+  process.stdout.write(`${lines.join("\n")}\n`);
+}

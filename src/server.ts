@@ -1,0 +1,99 @@
+import { randomUUID } from "node:crypto";
+import Fastify, { type FastifyInstance } from "fastify";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { adminAccountRoutes } from "./admin/accounts.js";
+import { requireAdminToken } from "./admin/bearer-auth.js";
+import { meAccountRoutes } from "./api/me-account.js";
+import { meApiCredentialRoutes } from "./api/me-api-credentials.js";
+import type { Config } from "./config.js";
+import type { Database } from "./db/database.js";
+import { BadRequest } from "./errors.js";
+import { requireBasicAuth } from "./http/basic-auth.js";
+import { installContractDocuments } from "./http/contract-documents.js";
+import { formatSchemaErrors, installErrorHandling } from "./http/error-handler.js";
+import { installOperations } from "./http/operations.js";
+import { installPartialResponses } from "./http/partial-responses.js";
+import { sharedSchemas } from "./http/schemas.js";
+import { AccountService } from "./services/accounts.js";
+import { ApiCredentialService } from "./services/api-credentials.js";
+import { Authenticator, type AuthenticatorOptions } from "./services/authenticator.js";
+
+export interface AppDependencies {
+  config: Config;
+  database: Database;
+  adminToken: string;
+  authenticator?: Partial<AuthenticatorOptions>;
+}
+
+export interface Services {
+  accounts: AccountService;
+  credentials: ApiCredentialService;
+  authenticator: Authenticator;
+}
+
+export const bodyLimit = 1024 * 1024;
+
+export function createServices(database: Database, authenticatorOptions?: Partial<AuthenticatorOptions>): Services {
+  const accounts = new AccountService(database.db);
+  const credentials = new ApiCredentialService(database.db);
+  const authenticator = new Authenticator(database.db, accounts, credentials, authenticatorOptions);
+  return { accounts, credentials, authenticator };
+}
+
+/** Builds the whole HTTP application on the given ports; it does not listen. */
+export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyInstance; services: Services }> {
+  const { config, database } = deps;
+  const services = createServices(database, deps.authenticator);
+
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      redact: { paths: ["req.headers.authorization", "req.headers.cookie"], censor: "[redacted]" },
+    },
+    bodyLimit,
+    genReqId: () => randomUUID(),
+    forceCloseConnections: "idle",
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true } },
+    schemaErrorFormatter: (errors, dataVar) => formatSchemaErrors(errors, dataVar),
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // The Java and C# SDKs send Content-Type: application/json on bodiless POSTs.
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    if (body === "") return done(null, undefined);
+    parseJson(request, body as string, (error, value) =>
+      error ? done(new BadRequest(`request body is not valid JSON: ${error.message}`)) : done(null, value),
+    );
+  });
+
+  app.addHook("onSend", async (request, reply) => {
+    reply.header("X-Content-Type-Options", "nosniff");
+    reply.header("X-Request-Id", request.id);
+  });
+
+  installErrorHandling(app);
+  installPartialResponses(app);
+  for (const schema of sharedSchemas) app.addSchema(schema);
+  await installContractDocuments(app);
+  installOperations(app, [{ name: "database", check: () => database.ping() }]);
+
+  await app.register(
+    async (v2) => {
+      requireBasicAuth(v2, services.authenticator);
+      await v2.register(meAccountRoutes, { accounts: services.accounts });
+      await v2.register(meApiCredentialRoutes, { credentials: services.credentials });
+    },
+    { prefix: "/v2" },
+  );
+
+  await app.register(
+    async (admin) => {
+      requireAdminToken(admin, deps.adminToken);
+      await admin.register(adminAccountRoutes, { accounts: services.accounts });
+    },
+    { prefix: "/admin/v1" },
+  );
+
+  return { app, services };
+}

@@ -1,0 +1,130 @@
+import type { Kysely } from "kysely";
+import { NotFound } from "../errors.js";
+import type { ApiCredentialRow, Tables } from "../db/tables.js";
+import type { Page, PageRequest } from "./paging.js";
+import { digestsEqual, randomHex, sha256Hex } from "./passwords.js";
+
+export interface ApiCredential {
+  id: number;
+  name: string;
+  username: string;
+  /** In clear only in the answer to create; "****" plus the last 4 characters everywhere else. */
+  password: string;
+  enabled: boolean;
+}
+
+export interface CredentialPrincipal {
+  accountId: number;
+  credentialId: number;
+}
+
+/** Called when a credential stops authenticating, so caches of earlier verifications drop it. */
+export type RevocationListener = (credentialId: number) => void;
+
+export class ApiCredentialService {
+  private readonly revocationListeners: RevocationListener[] = [];
+
+  constructor(
+    private readonly db: Kysely<Tables>,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  onRevoked(listener: RevocationListener): void {
+    this.revocationListeners.push(listener);
+  }
+
+  async create(accountId: number, name: string): Promise<ApiCredential> {
+    // 16 random bytes: 128 bits, shown to the caller once and stored only as a digest.
+    const password = randomHex(16);
+    for (;;) {
+      // CallFire usernames are 12 lower-case hex characters; on the rare collision, draw again.
+      const username = randomHex(6);
+      const row = await this.db
+        .insertInto("api_credential")
+        .values({
+          account_id: accountId,
+          name,
+          username,
+          password_digest: sha256Hex(password),
+          password_tail: password.slice(-4),
+          enabled: 1,
+          created: this.now(),
+        })
+        .onConflict((c) => c.column("username").doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (row) return { ...toCredential(row), password };
+    }
+  }
+
+  async find(accountId: number, filter: { name?: string }, page: PageRequest): Promise<Page<ApiCredential>> {
+    let query = this.db.selectFrom("api_credential").where("account_id", "=", accountId);
+    if (filter.name !== undefined) query = query.where("name", "=", filter.name);
+    const [rows, count] = await Promise.all([
+      query.selectAll().orderBy("id").limit(page.limit).offset(page.offset).execute(),
+      query.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow(),
+    ]);
+    return { items: rows.map(toCredential), limit: page.limit, offset: page.offset, totalCount: Number(count.n) };
+  }
+
+  async get(accountId: number, id: number): Promise<ApiCredential> {
+    const row = await this.db
+      .selectFrom("api_credential")
+      .selectAll()
+      .where("account_id", "=", accountId)
+      .where("id", "=", id)
+      .executeTakeFirst();
+    if (!row) throw notFound(id);
+    return toCredential(row);
+  }
+
+  async delete(accountId: number, id: number): Promise<void> {
+    const result = await this.db
+      .deleteFrom("api_credential")
+      .where("account_id", "=", accountId)
+      .where("id", "=", id)
+      .executeTakeFirst();
+    if (Number(result.numDeletedRows) === 0) throw notFound(id);
+    this.revoked(id);
+  }
+
+  async setEnabled(accountId: number, id: number, enabled: boolean): Promise<void> {
+    const result = await this.db
+      .updateTable("api_credential")
+      .set({ enabled: enabled ? 1 : 0 })
+      .where("account_id", "=", accountId)
+      .where("id", "=", id)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) throw notFound(id);
+    if (!enabled) this.revoked(id);
+  }
+
+  /** The enabled credential this username and password belong to, or undefined. */
+  async verify(username: string, password: string): Promise<CredentialPrincipal | undefined> {
+    const row = await this.db
+      .selectFrom("api_credential")
+      .select(["id", "account_id", "password_digest", "enabled"])
+      .where("username", "=", username)
+      .executeTakeFirst();
+    if (!row || !digestsEqual(sha256Hex(password), row.password_digest) || !row.enabled) return undefined;
+    return { accountId: row.account_id, credentialId: row.id };
+  }
+
+  private revoked(id: number): void {
+    for (const listener of this.revocationListeners) listener(id);
+  }
+}
+
+function notFound(id: number): NotFound {
+  return new NotFound(`api credential ${id} not found`);
+}
+
+function toCredential(row: ApiCredentialRow): ApiCredential {
+  return {
+    id: row.id,
+    name: row.name,
+    username: row.username,
+    password: `****${row.password_tail}`,
+    enabled: Boolean(row.enabled),
+  };
+}

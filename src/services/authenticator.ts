@@ -1,0 +1,114 @@
+import { createHmac, randomBytes } from "node:crypto";
+import type { Kysely } from "kysely";
+import { TooManyRequests, Unauthorized } from "../errors.js";
+import type { Tables } from "../db/tables.js";
+import type { AccountService } from "./accounts.js";
+import type { ApiCredentialService } from "./api-credentials.js";
+
+/** Who is calling: the account holder's own login, or one of the account's API credentials. */
+export type Principal =
+  | { kind: "account"; accountId: number }
+  | { kind: "credential"; accountId: number; credentialId: number };
+
+export interface AuthenticatorOptions {
+  /** How long a successful verification is trusted without asking the database again. */
+  cacheTtlMs: number;
+  cacheMaxEntries: number;
+  /** Failed attempts for one username tolerated within `failureWindowMs` before 429. */
+  maxFailures: number;
+  failureWindowMs: number;
+  now: () => number;
+}
+
+export const defaultAuthenticatorOptions: AuthenticatorOptions = {
+  cacheTtlMs: 10_000,
+  cacheMaxEntries: 10_000,
+  maxFailures: 10,
+  failureWindowMs: 5 * 60_000,
+  now: Date.now,
+};
+
+/**
+ * Resolves a Basic username and password to a principal. Account logins are scrypt-hashed, which
+ * costs tens of milliseconds, so successful verifications are cached briefly, keyed by an HMAC
+ * of the pair under a per-process random key (the cache never holds a password or a plain hash
+ * of one). Revocations on this node drop cache entries at once; other nodes forget them within
+ * the TTL. Failures are counted in the database so the brute-force guard holds across nodes.
+ */
+export class Authenticator {
+  private readonly cacheKey = randomBytes(32);
+  private readonly cache = new Map<string, { principal: Principal; expiresAt: number }>();
+  private readonly options: AuthenticatorOptions;
+
+  constructor(
+    private readonly db: Kysely<Tables>,
+    private readonly accounts: AccountService,
+    private readonly credentials: ApiCredentialService,
+    options: Partial<AuthenticatorOptions> = {},
+  ) {
+    this.options = { ...defaultAuthenticatorOptions, ...options };
+    credentials.onRevoked((id) => this.forget((p) => p.kind === "credential" && p.credentialId === id));
+    accounts.onPasswordChanged((id) => this.forget((p) => p.kind === "account" && p.accountId === id));
+  }
+
+  async authenticate(username: string, password: string): Promise<Principal> {
+    const key = createHmac("sha256", this.cacheKey).update(username).update("\0").update(password).digest("base64");
+    const now = this.options.now();
+    const cached = this.cache.get(key);
+    if (cached && cached.expiresAt > now) return cached.principal;
+    if (cached) this.cache.delete(key);
+
+    await this.refuseWhileLockedOut(username, now);
+    const principal = await this.verify(username, password);
+    if (!principal) {
+      await this.recordFailure(username, now);
+      throw new Unauthorized();
+    }
+    if (this.cache.size >= this.options.cacheMaxEntries) {
+      // Maps iterate in insertion order: drop the oldest entry.
+      this.cache.delete(this.cache.keys().next().value as string);
+    }
+    this.cache.set(key, { principal, expiresAt: now + this.options.cacheTtlMs });
+    return principal;
+  }
+
+  private async verify(username: string, password: string): Promise<Principal | undefined> {
+    // Account logins are email addresses; generated credential usernames never contain "@".
+    if (username.includes("@")) {
+      const account = await this.accounts.verifyLogin(username, password);
+      return account && { kind: "account", accountId: account.id };
+    }
+    const credential = await this.credentials.verify(username, password);
+    return credential && { kind: "credential", ...credential };
+  }
+
+  private async refuseWhileLockedOut(username: string, now: number): Promise<void> {
+    const { maxFailures, failureWindowMs } = this.options;
+    const recent = await this.db
+      .selectFrom("login_failure")
+      .select("failed_at")
+      .where("username", "=", username)
+      .where("failed_at", ">", now - failureWindowMs)
+      .orderBy("failed_at", "desc")
+      .limit(maxFailures)
+      .execute();
+    if (recent.length < maxFailures) return;
+    // Locked until the oldest of the last `maxFailures` failures leaves the window.
+    const unlockAt = recent[recent.length - 1]!.failed_at + failureWindowMs;
+    throw new TooManyRequests(
+      `too many failed logins for this username; try again in ${Math.ceil((unlockAt - now) / 1000)} s`,
+      (unlockAt - now) / 1000,
+    );
+  }
+
+  private async recordFailure(username: string, now: number): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom("login_failure").where("failed_at", "<=", now - this.options.failureWindowMs).execute();
+      await tx.insertInto("login_failure").values({ username, failed_at: now }).execute();
+    });
+  }
+
+  private forget(matches: (principal: Principal) => boolean): void {
+    for (const [key, entry] of this.cache) if (matches(entry.principal)) this.cache.delete(key);
+  }
+}
