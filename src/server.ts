@@ -23,6 +23,8 @@ export interface AppDependencies {
   database: Database;
   adminToken: string;
   authenticator?: Partial<AuthenticatorOptions>;
+  /** Where logs go (default stdout); tests read them to check what is never logged. */
+  logStream?: NodeJS.WritableStream;
 }
 
 export interface Services {
@@ -48,6 +50,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
   const app = Fastify({
     logger: {
       level: config.logLevel,
+      stream: deps.logStream,
       redact: { paths: ["req.headers.authorization", "req.headers.cookie"], censor: "[redacted]" },
     },
     bodyLimit,

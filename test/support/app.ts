@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
+import type { FastifyInstance } from "fastify";
 import pg from "pg";
 import { describe } from "vitest";
 import { loadConfig } from "../../src/config.js";
@@ -64,11 +65,16 @@ export async function openTestDatabase(dialect: DialectName): Promise<{ database
 }
 
 /** The real server on an ephemeral loopback port. */
-export async function startTestApp(dialect: DialectName, overrides: Partial<AppDependencies> = {}): Promise<TestApp> {
+export async function startTestApp(
+  dialect: DialectName,
+  overrides: Partial<AppDependencies> = {},
+  extraRoutes?: (app: FastifyInstance) => void,
+): Promise<TestApp> {
   const { database, dataDir, drop } = await openTestDatabase(dialect);
   const adminToken = randomBytes(24).toString("hex");
-  const config = loadConfig({ dataDir, logLevel: "silent", port: "0" }, {});
+  const config = loadConfig({ dataDir, logLevel: overrides.logStream ? "info" : "silent", port: "0" }, {});
   const { app, services } = await buildApp({ config, database, adminToken, ...overrides });
+  extraRoutes?.(app);
   const address = await app.listen({ port: 0, host: "127.0.0.1" });
   return {
     baseUrl: address,

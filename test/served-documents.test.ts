@@ -1,0 +1,85 @@
+import http from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { call, createTestAccount, startTestApp, type TestApp } from "./support/app.js";
+
+describe("served documents and operations endpoints", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp("sqlite");
+  });
+  afterAll(() => app.close());
+
+  it("publishes Swagger 2.0 pointing at this server, with CallFire's tags, operationIds and definitions", async () => {
+    // fetch will not send another Host header; node:http will, as a proxy in front of us would.
+    const { status, json } = await getWithHost(`${app.baseUrl}/v2/api-docs/swagger.json`, "api.example.test:9999");
+    expect(status).toBe(200);
+    expect(json).toMatchObject({ swagger: "2.0", host: "api.example.test:9999", schemes: ["http"], basePath: "/v2" });
+    expect(json.securityDefinitions).toEqual({ basicAuth: { type: "basic" } });
+    const operations = Object.entries(json.paths as Record<string, Record<string, { operationId: string; tags: string[]; security: unknown }>>).flatMap(
+      ([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method, ...op })),
+    );
+    expect(operations.map((o) => `${o.method} ${o.path} ${o.tags.join()}.${o.operationId}`).sort()).toEqual(
+      expect.arrayContaining([
+        "get /me/account me.getAccount",
+        "get /me/api/credentials me.findApiCredentials",
+        "post /me/api/credentials me.createApiCredential",
+        "get /me/api/credentials/{id} me.getApiCredential",
+        "delete /me/api/credentials/{id} me.deleteApiCredential",
+        "post /me/api/credentials/{id}/enable me.enableApiCredentials",
+        "post /me/api/credentials/{id}/disable me.disableApiCredentials",
+      ]),
+    );
+    for (const op of operations) expect(op.security, `${op.method} ${op.path}`).toEqual([{ basicAuth: [] }]);
+    expect(operations.some((o) => o.path.startsWith("/admin") || o.path.includes("api-docs"))).toBe(false);
+    expect(Object.keys(json.definitions)).toEqual(expect.arrayContaining(["Account", "ApiCredential", "ApiCredentialPage", "ErrorResponse", "ResourceId"]));
+    const fields = json.paths["/me/account"].get.parameters.find((p: { name: string }) => p.name === "fields");
+    expect(fields).toMatchObject({ in: "query", type: "string", required: false });
+  });
+
+  it("publishes the same contract as OpenAPI 3", async () => {
+    const { json } = await call(app, "GET", "/openapi.json");
+    expect(json.openapi).toMatch(/^3\./);
+    expect(json.servers).toEqual([{ url: `${app.baseUrl}/v2` }]);
+    expect(json.paths["/me/account"].get.operationId).toBe("getAccount");
+    expect(json.components.schemas.Account.properties.permissions.type).toBe("array");
+  });
+
+  it("serves a browsable reference at /docs", async () => {
+    const response = await fetch(`${app.baseUrl}/docs`, { redirect: "follow" });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain("swagger-ui");
+  });
+
+  it("reports health, readiness and metrics", async () => {
+    expect((await call(app, "GET", "/healthz")).json).toEqual({ status: "ok" });
+    expect((await call(app, "GET", "/readyz")).json).toEqual({ status: "ok", checks: { database: "ok" } });
+    const account = await createTestAccount(app);
+    await call(app, "GET", "/v2/me/account", { auth: account.api });
+    const metrics = await call(app, "GET", "/metrics");
+    expect(metrics.headers.get("content-type")).toMatch(/^text\/plain/);
+    expect(metrics.text).toMatch(/switchboard_http_request_duration_seconds_count\{method="GET",route="\/v2\/me\/account",status="200"\} 1/);
+  });
+
+  it("answers unknown routes with 404 and known paths with the wrong method with 405, as ErrorMessages", async () => {
+    const missing = await call(app, "GET", "/v2/no/such/thing");
+    expect(missing.status).toBe(404);
+    expect(missing.json).toEqual({ httpStatusCode: 404, internalCode: 0, message: "no such resource: GET /v2/no/such/thing" });
+    const wrongMethod = await call(app, "PUT", "/v2/me/account");
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get("allow")).toBe("GET, HEAD");
+    expect(wrongMethod.json).toEqual({ httpStatusCode: 405, internalCode: 0, message: "method PUT is not allowed on /v2/me/account" });
+  });
+});
+
+function getWithHost(url: string, host: string): Promise<{ status: number; json: any }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers: { host } }, (response) => {
+        let body = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => (body += chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, json: JSON.parse(body) }));
+      })
+      .on("error", reject);
+  });
+}
