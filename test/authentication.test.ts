@@ -97,7 +97,9 @@ describeEachDialect("authentication", (dialect) => {
   it("answers an internal failure with 500, a request id and nothing internal, and never logs the Authorization header", async () => {
     const { status, json, headers } = await call(app, "GET", "/v2/test/explode", { auth: alice.login });
     expect(status).toBe(500);
-    const requestId = headers.get("x-request-id");
+    const requestId = /request id ([0-9a-f-]{36})\)$/.exec(json.message)?.[1];
+    expect(requestId).toBeDefined();
+    expect(headers.get("content-type")).toBe("application/json; charset=utf-8");
     expect(json).toEqual({
       httpStatusCode: 500,
       internalCode: 0,
@@ -123,9 +125,29 @@ describe("the verification cache", () => {
       clock += 10_001;
       expect((await call(app, "GET", "/v2/me/account", { auth: account.login })).status).toBe(200);
       expect(verifyLogin).toHaveBeenCalledTimes(2);
+      // Near the end of the TTL the entry is re-verified in the background, without making the caller wait.
+      clock += 8_001;
+      expect((await call(app, "GET", "/v2/me/account", { auth: account.login })).status).toBe(200);
+      await vi.waitFor(() => expect(verifyLogin).toHaveBeenCalledTimes(3));
+      clock += 9_000;
+      expect((await call(app, "GET", "/v2/me/account", { auth: account.login })).status).toBe(200);
+      expect(verifyLogin).toHaveBeenCalledTimes(3);
       // A wrong password is never answered from the cache.
       expect((await call(app, "GET", "/v2/me/account", { auth: basic(account.email, "not it") })).status).toBe(401);
-      expect(verifyLogin).toHaveBeenCalledTimes(3);
+      expect(verifyLogin).toHaveBeenCalledTimes(4);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("runs one verification for a burst of concurrent requests with the same uncached login", async () => {
+    const app = await startTestApp("sqlite");
+    try {
+      const account = await createTestAccount(app);
+      const verifyLogin = vi.spyOn(app.services.accounts, "verifyLogin");
+      const statuses = await Promise.all(Array.from({ length: 20 }, () => call(app, "GET", "/v2/me/account", { auth: account.login }).then((r) => r.status)));
+      expect(statuses).toEqual(Array(20).fill(200));
+      expect(verifyLogin).toHaveBeenCalledTimes(1);
     } finally {
       await app.close();
     }

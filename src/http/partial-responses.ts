@@ -1,9 +1,13 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, preSerializationHookHandler } from "fastify";
 import { parseFields, projectFields, type FieldSelection } from "./fields.js";
 
 declare module "fastify" {
   interface FastifyRequest {
     fieldSelection?: FieldSelection;
+  }
+  interface FastifyContextConfig {
+    /** A file download: no JSON body, so no `fields`. */
+    binary?: boolean;
   }
 }
 
@@ -15,7 +19,8 @@ const fieldsParameter = {
 /**
  * `fields` on every JSON GET, whether or not CallFire's spec declares it there: the parameter is
  * added to each such route's schema (so it is published too), parsed before the handler runs (a
- * syntax error is a 400 before any work), and applied to the successful response.
+ * syntax error is a 400 before any work), and applied to the successful response. The hooks are
+ * attached to those routes only, so no other route pays for them.
  */
 export function installPartialResponses(app: FastifyInstance): void {
   app.addHook("onRoute", (route) => {
@@ -24,22 +29,23 @@ export function installPartialResponses(app: FastifyInstance): void {
     if (!methods.includes("GET") || !ok || route.config?.binary) return;
     const query = (route.schema!.querystring ?? { type: "object", properties: {} }) as { properties?: object };
     route.schema!.querystring = { ...query, properties: { ...query.properties, fields: fieldsParameter } };
-  });
-
-  app.addHook("preHandler", async (request: FastifyRequest) => {
-    const fields = (request.query as { fields?: string } | undefined)?.fields;
-    if (fields && request.method === "GET") request.fieldSelection = parseFields(fields);
-  });
-
-  app.addHook("preSerialization", async (request: FastifyRequest, reply, payload) => {
-    if (!request.fieldSelection || reply.statusCode !== 200) return payload;
-    return projectFields(payload, request.fieldSelection);
+    route.preHandler = [parseFieldsHook, ...[route.preHandler ?? []].flat()];
+    route.preSerialization = [projectFieldsHook, ...[route.preSerialization ?? []].flat()] as preSerializationHookHandler[];
   });
 }
 
-declare module "fastify" {
-  interface FastifyContextConfig {
-    /** A file download: no JSON body, so no `fields`. */
-    binary?: boolean;
+function parseFieldsHook(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  const fields = (request.query as { fields?: string }).fields;
+  if (fields) {
+    try {
+      request.fieldSelection = parseFields(fields);
+    } catch (error) {
+      return done(error as Error);
+    }
   }
+  done();
+}
+
+function projectFieldsHook(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload?: unknown) => void): void {
+  done(null, request.fieldSelection && reply.statusCode === 200 ? projectFields(payload, request.fieldSelection) : payload);
 }

@@ -37,7 +37,11 @@ export const defaultAuthenticatorOptions: AuthenticatorOptions = {
  */
 export class Authenticator {
   private readonly cacheKey = randomBytes(32);
-  private readonly cache = new Map<string, { principal: Principal; expiresAt: number }>();
+  private readonly cache = new Map<string, { principal: Principal; expiresAt: number; refreshAt: number }>();
+  /** Verifications under way, so a burst of requests with one uncached pair runs one scrypt. */
+  private readonly inflight = new Map<string, Promise<Principal>>();
+  /** Bumped by every revocation: a verification that started before one must not be cached. */
+  private generation = 0;
   private readonly options: AuthenticatorOptions;
 
   constructor(
@@ -53,22 +57,45 @@ export class Authenticator {
 
   async authenticate(username: string, password: string): Promise<Principal> {
     const key = createHmac("sha256", this.cacheKey).update(username).update("\0").update(password).digest("base64");
-    const now = this.options.now();
     const cached = this.cache.get(key);
-    if (cached && cached.expiresAt > now) return cached.principal;
-    if (cached) this.cache.delete(key);
+    const now = this.options.now();
+    if (cached && cached.expiresAt > now) {
+      // Re-verify in the background before the entry expires, so a busy client never waits for
+      // scrypt; the entry is still trusted no longer than the TTL after its last verification.
+      if (cached.refreshAt <= now && !this.inflight.has(key)) this.verifyOnce(key, username, password).catch(() => {});
+      return cached.principal;
+    }
+    return this.verifyOnce(key, username, password);
+  }
 
+  private verifyOnce(key: string, username: string, password: string): Promise<Principal> {
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      pending = this.verifyAndCache(key, username, password).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async verifyAndCache(key: string, username: string, password: string): Promise<Principal> {
+    const generation = this.generation;
+    const now = this.options.now();
     await this.refuseWhileLockedOut(username, now);
     const principal = await this.verify(username, password);
     if (!principal) {
+      this.cache.delete(key);
       await this.recordFailure(username, now);
       throw new Unauthorized();
     }
-    if (this.cache.size >= this.options.cacheMaxEntries) {
-      // Maps iterate in insertion order: drop the oldest entry.
-      this.cache.delete(this.cache.keys().next().value as string);
+    if (generation === this.generation) {
+      this.cache.delete(key);
+      if (this.cache.size >= this.options.cacheMaxEntries) {
+        // Maps iterate in insertion order: drop the oldest entry.
+        this.cache.delete(this.cache.keys().next().value as string);
+      }
+      const { cacheTtlMs } = this.options;
+      this.cache.set(key, { principal, expiresAt: now + cacheTtlMs, refreshAt: now + cacheTtlMs * 0.8 });
     }
-    this.cache.set(key, { principal, expiresAt: now + this.options.cacheTtlMs });
     return principal;
   }
 
@@ -109,6 +136,7 @@ export class Authenticator {
   }
 
   private forget(matches: (principal: Principal) => boolean): void {
+    this.generation++;
     for (const [key, entry] of this.cache) if (matches(entry.principal)) this.cache.delete(key);
   }
 }
