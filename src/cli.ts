@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from "commander";
+import { AudioConverter } from "./audio/audio-converter.js";
+import { createBlobStore } from "./blobs/index.js";
 import { ConfigError, loadConfig, settings, type RawSettings, type SettingName } from "./config.js";
 import { openDatabase, type Database } from "./db/database.js";
 import { ApiError } from "./errors.js";
@@ -16,7 +18,17 @@ function withSettings(command: Command, names: SettingName[]): Command {
   return command;
 }
 
-const storageSettings: SettingName[] = ["dataDir", "databaseUrl", "logLevel"];
+const storageSettings: SettingName[] = [
+  "dataDir",
+  "databaseUrl",
+  "logLevel",
+  "blobUrl",
+  "s3Endpoint",
+  "s3Region",
+  "s3AccessKeyId",
+  "s3SecretAccessKey",
+  "s3ForcePathStyle",
+];
 
 /** Runs `work` against the configured database, printing JSON or a human line. */
 async function withServices<T>(
@@ -26,11 +38,13 @@ async function withServices<T>(
 ): Promise<void> {
   const config = loadConfig(options);
   const database: Database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  const converter = new AudioConverter();
   try {
     await database.migrate();
-    const result = await work(createServices(database));
+    const result = await work(createServices({ config, database, blobs: createBlobStore(config), converter }));
     process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : `${human(result)}\n`);
   } finally {
+    await converter.close();
     await database.close();
   }
 }

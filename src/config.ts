@@ -13,6 +13,10 @@ export interface Config {
   adminToken?: string;
   databaseUrl?: string;
   logLevel: LogLevel;
+  /** Unset: blobs under `<dataDir>/blobs`; `s3://bucket/prefix`: S3-compatible storage. */
+  blobUrl?: string;
+  s3: { endpoint?: string; region?: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle?: boolean };
+  mediaMaxBytes: number;
 }
 
 /** The setting names, each an environment variable and a CLI flag (`--port`, `--data-dir`, …). */
@@ -24,6 +28,13 @@ export const settings = {
   adminToken: { env: "SWITCHBOARD_ADMIN_TOKEN", flag: "--admin-token <token>", help: "bearer token for /admin/v1 (default: generated once, kept in the data dir)" },
   databaseUrl: { env: "SWITCHBOARD_DATABASE_URL", flag: "--database-url <url>", help: "postgres://… selects PostgreSQL (default: SQLite in the data dir)" },
   logLevel: { env: "SWITCHBOARD_LOG_LEVEL", flag: "--log-level <level>", help: "fatal, error, warn, info, debug, trace or silent (default info)" },
+  blobUrl: { env: "SWITCHBOARD_BLOB_URL", flag: "--blob-url <url>", help: "s3://bucket/prefix stores media in S3 (default: files in the data dir)" },
+  s3Endpoint: { env: "SWITCHBOARD_S3_ENDPOINT", flag: "--s3-endpoint <url>", help: "S3-compatible endpoint URL (default: AWS)" },
+  s3Region: { env: "SWITCHBOARD_S3_REGION", flag: "--s3-region <region>", help: "S3 region (default us-east-1)" },
+  s3AccessKeyId: { env: "SWITCHBOARD_S3_ACCESS_KEY_ID", flag: "--s3-access-key-id <id>", help: "S3 access key id (default: the AWS SDK's chain)" },
+  s3SecretAccessKey: { env: "SWITCHBOARD_S3_SECRET_ACCESS_KEY", flag: "--s3-secret-access-key <secret>", help: "S3 secret access key" },
+  s3ForcePathStyle: { env: "SWITCHBOARD_S3_FORCE_PATH_STYLE", flag: "--s3-force-path-style <bool>", help: "true for MinIO-style path addressing (default false)" },
+  mediaMaxBytes: { env: "SWITCHBOARD_MEDIA_MAX_BYTES", flag: "--media-max-bytes <bytes>", help: "largest media upload in bytes (default 26214400, 25 MiB)" },
 } as const;
 
 export type SettingName = keyof typeof settings;
@@ -73,6 +84,19 @@ export function loadConfig(flags: RawSettings = {}, env: NodeJS.ProcessEnv = pro
   const logLevel = (raw("logLevel") ?? "info") as LogLevel;
   if (!logLevels.includes(logLevel)) fail("logLevel", `"${logLevel}" is not one of ${logLevels.join(", ")}`);
 
+  const blobUrl = raw("blobUrl");
+  if (blobUrl !== undefined && !/^s3:\/\/[^/]+/.test(blobUrl)) fail("blobUrl", `"${blobUrl}" is not an s3://bucket[/prefix] URL (leave it unset for local files)`);
+
+  const s3Endpoint = raw("s3Endpoint");
+  if (s3Endpoint !== undefined && !/^https?:\/\/./.test(s3Endpoint)) fail("s3Endpoint", `"${s3Endpoint}" is not an http(s) URL`);
+
+  const pathStyle = raw("s3ForcePathStyle");
+  if (pathStyle !== undefined && pathStyle !== "true" && pathStyle !== "false") fail("s3ForcePathStyle", `"${pathStyle}" must be true or false`);
+
+  const maxText = raw("mediaMaxBytes") ?? String(25 * 1024 * 1024);
+  const mediaMaxBytes = /^\d{1,15}$/.test(maxText) ? Number(maxText) : NaN;
+  if (!(mediaMaxBytes >= 1)) fail("mediaMaxBytes", `"${maxText}" is not a positive number of bytes`);
+
   return {
     port,
     host: raw("host") ?? "127.0.0.1",
@@ -81,5 +105,14 @@ export function loadConfig(flags: RawSettings = {}, env: NodeJS.ProcessEnv = pro
     adminToken,
     databaseUrl,
     logLevel,
+    blobUrl,
+    s3: {
+      endpoint: s3Endpoint,
+      region: raw("s3Region"),
+      accessKeyId: raw("s3AccessKeyId"),
+      secretAccessKey: raw("s3SecretAccessKey"),
+      forcePathStyle: pathStyle === undefined ? undefined : pathStyle === "true",
+    },
+    mediaMaxBytes,
   };
 }

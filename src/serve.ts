@@ -1,4 +1,6 @@
 import { resolveAdminToken } from "./admin-token.js";
+import { AudioConverter } from "./audio/audio-converter.js";
+import { createBlobStore } from "./blobs/index.js";
 import type { Config } from "./config.js";
 import { openDatabase } from "./db/database.js";
 import { ensureDemoAccount } from "./demo-account.js";
@@ -8,8 +10,10 @@ import { buildApp } from "./server.js";
 export async function serve(config: Config): Promise<void> {
   const database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   await database.migrate();
+  const blobs = createBlobStore(config);
+  const converter = new AudioConverter();
   const admin = resolveAdminToken(config.adminToken, config.dataDir);
-  const { app, services } = await buildApp({ config, database, adminToken: admin.token });
+  const { app, services } = await buildApp({ config, database, blobs, converter, adminToken: admin.token });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -18,6 +22,7 @@ export async function serve(config: Config): Promise<void> {
     app.log.info({ signal }, "shutting down: finishing in-flight requests");
     // close() stops accepting, waits for in-flight requests and then runs onClose hooks.
     await app.close();
+    await converter.close();
     await database.close();
     process.exit(0);
   };

@@ -6,6 +6,9 @@ import { adminAccountRoutes } from "./admin/accounts.js";
 import { requireAdminToken } from "./admin/bearer-auth.js";
 import { meAccountRoutes } from "./api/me-account.js";
 import { meApiCredentialRoutes } from "./api/me-api-credentials.js";
+import multipart from "@fastify/multipart";
+import type { AudioConverter } from "./audio/audio-converter.js";
+import type { BlobStore } from "./blobs/blob-store.js";
 import type { Config } from "./config.js";
 import type { Database } from "./db/database.js";
 import { BadRequest } from "./errors.js";
@@ -22,6 +25,8 @@ import { Authenticator, type AuthenticatorOptions } from "./services/authenticat
 export interface AppDependencies {
   config: Config;
   database: Database;
+  blobs: BlobStore;
+  converter: AudioConverter;
   adminToken: string;
   authenticator?: Partial<AuthenticatorOptions>;
   /** Where logs go (default stdout); tests read them to check what is never logged. */
@@ -36,7 +41,16 @@ export interface Services {
 
 export const bodyLimit = 1024 * 1024;
 
-export function createServices(database: Database, authenticatorOptions?: Partial<AuthenticatorOptions>): Services {
+export interface ServicePorts {
+  database: Database;
+  blobs: BlobStore;
+  converter: AudioConverter;
+  config: Config;
+  authenticator?: Partial<AuthenticatorOptions>;
+}
+
+/** The domain services on the given ports; the CLI uses them without any HTTP. */
+export function createServices({ database, authenticator: authenticatorOptions }: ServicePorts): Services {
   const accounts = new AccountService(database.db);
   const credentials = new ApiCredentialService(database.db);
   const authenticator = new Authenticator(database.db, accounts, credentials, authenticatorOptions);
@@ -45,8 +59,8 @@ export function createServices(database: Database, authenticatorOptions?: Partia
 
 /** Builds the whole HTTP application on the given ports; it does not listen. */
 export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyInstance; services: Services }> {
-  const { config, database } = deps;
-  const services = createServices(database, deps.authenticator);
+  const { config, database, blobs } = deps;
+  const services = createServices(deps);
 
   const app = Fastify({
     logger: {
@@ -81,7 +95,15 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
   installPartialResponses(app);
   for (const schema of sharedSchemas) app.addSchema(schema);
   await installContractDocuments(app);
-  installOperations(app, [{ name: "database", check: () => database.ping() }]);
+  installOperations(app, [
+    { name: "database", check: () => database.ping() },
+    { name: "blobs", check: () => blobs.ping() },
+  ]);
+  await app.register(multipart, {
+    // Files are streamed to the blob store, which enforces each upload's own size limit; these
+    // only bound what busboy itself will buffer or count.
+    limits: { fileSize: config.mediaMaxBytes + 1, files: 2, fields: 10, fieldSize: 64 * 1024, parts: 20, headerPairs: 100 },
+  });
 
   await app.register(
     async (v2) => {

@@ -1,5 +1,6 @@
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { AudioConverter } from "../src/audio/audio-converter.js";
 import { loadConfig } from "../src/config.js";
 import { buildApp } from "../src/server.js";
 import { basic, call, createTestAccount, describeEachDialect, startTestApp, type TestAccount, type TestApp } from "./support/app.js";
@@ -78,7 +79,14 @@ describeEachDialect("authentication", (dialect) => {
 
   it("lets another node trust a cached verification only until its TTL passes", async () => {
     const config = loadConfig({ dataDir: app.dataDir, logLevel: "silent" }, {});
-    const other = await buildApp({ config, database: app.database, adminToken: "x".repeat(32), authenticator: { now: () => clock, cacheTtlMs: 10_000 } });
+    const other = await buildApp({
+      config,
+      database: app.database,
+      blobs: app.blobs,
+      converter: new AudioConverter(),
+      adminToken: "x".repeat(32),
+      authenticator: { now: () => clock, cacheTtlMs: 10_000 },
+    });
     try {
       const created = await app.services.credentials.create(alice.id, "two-nodes");
       const auth = basic(created.username, created.password);

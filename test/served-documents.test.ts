@@ -52,7 +52,7 @@ describe("served documents and operations endpoints", () => {
 
   it("reports health, readiness and metrics", async () => {
     expect((await call(app, "GET", "/healthz")).json).toEqual({ status: "ok" });
-    expect((await call(app, "GET", "/readyz")).json).toEqual({ status: "ok", checks: { database: "ok" } });
+    expect((await call(app, "GET", "/readyz")).json).toEqual({ status: "ok", checks: { database: "ok", blobs: "ok" } });
     const account = await createTestAccount(app);
     await call(app, "GET", "/v2/me/account", { auth: account.api });
     const metrics = await call(app, "GET", "/metrics");

@@ -5,6 +5,8 @@ import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
 import { describe } from "vitest";
+import { AudioConverter } from "../../src/audio/audio-converter.js";
+import { FsBlobStore, type BlobStore } from "../../src/blobs/index.js";
 import { loadConfig } from "../../src/config.js";
 import { openDatabase, type Database } from "../../src/db/database.js";
 import { buildApp, type AppDependencies, type Services } from "../../src/server.js";
@@ -32,6 +34,7 @@ export interface TestApp {
   adminToken: string;
   services: Services;
   database: Database;
+  blobs: BlobStore;
   dataDir: string;
   close(): Promise<void>;
 }
@@ -73,7 +76,9 @@ export async function startTestApp(
   const { database, dataDir, drop } = await openTestDatabase(dialect);
   const adminToken = randomBytes(24).toString("hex");
   const config = loadConfig({ dataDir, logLevel: overrides.logStream ? "info" : "silent", port: "0" }, {});
-  const { app, services } = await buildApp({ config, database, adminToken, ...overrides });
+  const blobs = overrides.blobs ?? new FsBlobStore(path.join(dataDir, "blobs"));
+  const converter = overrides.converter ?? new AudioConverter();
+  const { app, services } = await buildApp({ config, database, blobs, converter, adminToken, ...overrides });
   extraRoutes?.(app);
   const address = await app.listen({ port: 0, host: "127.0.0.1" });
   return {
@@ -82,8 +87,10 @@ export async function startTestApp(
     services,
     database,
     dataDir,
+    blobs,
     async close() {
       await app.close();
+      if (!overrides.converter) await converter.close();
       await database.close();
       await drop();
     },

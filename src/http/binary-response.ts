@@ -1,0 +1,75 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { BlobStore, ByteRange } from "../blobs/blob-store.js";
+import { RangeNotSatisfiable } from "../errors.js";
+
+// Every binary endpoint (media, renditions, call recordings) answers through this one renderer:
+// HEAD, single byte ranges, a strong ETag from the content hash with If-None-Match and If-Range,
+// and a safe inline filename. It never looks at Accept: swagger-client 2.x sends image/jpeg to
+// every media download, whatever the file is.
+
+export interface BinaryFile {
+  blobKey: string;
+  size: number;
+  sha256: string;
+  contentType: string;
+  filename: string;
+  /** Public-key URLs never change content: they can be cached by anyone, forever. */
+  cache: "private" | "public-immutable";
+}
+
+export async function sendBinary(request: FastifyRequest, reply: FastifyReply, blobs: BlobStore, file: BinaryFile): Promise<FastifyReply> {
+  const etag = `"${file.sha256}"`;
+  reply.headers({
+    "Content-Type": file.contentType,
+    "Accept-Ranges": "bytes",
+    ETag: etag,
+    "Content-Disposition": contentDisposition(file.filename),
+    "Cache-Control": file.cache === "public-immutable" ? "public, max-age=31536000, immutable" : "private, max-age=0, must-revalidate",
+  });
+
+  if (matchesEtag(request.headers["if-none-match"], etag)) return reply.code(304).send();
+
+  const ifRange = request.headers["if-range"];
+  const range = ifRange === undefined || ifRange === etag ? parseRange(request.headers.range, file.size) : undefined;
+  const length = range ? range.end - range.start + 1 : file.size;
+  reply.header("Content-Length", length);
+  if (range) reply.code(206).header("Content-Range", `bytes ${range.start}-${range.end}/${file.size}`);
+
+  if (request.method === "HEAD" || length === 0) return reply.send();
+  return reply.send(await blobs.get(file.blobKey, range));
+}
+
+/**
+ * One `bytes=a-b`, `bytes=a-` or `bytes=-n`. Headers we do not understand (other units, several
+ * ranges, a-b with b < a) are ignored and the whole file is sent, as RFC 9110 allows; a
+ * well-formed range that starts past the end is 416.
+ */
+export function parseRange(header: string | undefined, size: number): ByteRange | undefined {
+  const match = header && /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match || (match[1] === "" && match[2] === "")) return undefined;
+  const [, first, last] = match;
+  if (first === "") {
+    const suffix = Number(last);
+    if (suffix === 0) throw new RangeNotSatisfiable(size);
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(first);
+  const end = last === "" ? size - 1 : Math.min(Number(last), size - 1);
+  if (last !== "" && Number(last) < start) return undefined;
+  if (start >= size) throw new RangeNotSatisfiable(size);
+  return { start, end };
+}
+
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(",").some((candidate) => {
+    const tag = candidate.trim();
+    return tag === "*" || tag === etag || tag === `W/${etag}`;
+  });
+}
+
+/** An ASCII fallback plus the RFC 5987 form, so no name can break out of the header. */
+function contentDisposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, "_");
+  return `inline; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+}
