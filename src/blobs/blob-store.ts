@@ -1,0 +1,100 @@
+import { createHash, type Hash } from "node:crypto";
+import { Transform, type Readable, type TransformCallback } from "node:stream";
+import { BadRequest, PayloadTooLarge } from "../errors.js";
+
+export interface StoredBlob {
+  key: string;
+  size: number;
+  /** Lowercase hex SHA-256 of the content. */
+  sha256: string;
+}
+
+export interface BlobStat {
+  key: string;
+  size: number;
+}
+
+/** Anything `stream.pipeline` accepts as a source: an HTTP request, a file stream, an async generator. */
+export type BlobSource = NodeJS.ReadableStream | AsyncIterable<Uint8Array>;
+
+export interface PutOptions {
+  /** More bytes than this fails the put with PayloadTooLarge. */
+  maxBytes?: number;
+  /** Sees every chunk before it is stored (e.g. to sniff magic bytes); throwing fails the put. */
+  onChunk?: (chunk: Buffer) => void;
+}
+
+/** Inclusive byte range. `end` past the last byte is clamped, as in HTTP; `start` past it is RangeNotSatisfiable. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/**
+ * Keys are `/`-separated segments of `[a-z0-9._-]` that start with a letter or digit, so no key can
+ * name `.`/`..`, be absolute, or escape the store. The top-level segment `tmp` is reserved for
+ * in-flight uploads. On the filesystem a key cannot also be a directory of another key.
+ *
+ * Every put either stores the whole stream or rejects and leaves nothing behind, including when the
+ * source errors or is destroyed (a client that goes away mid-upload).
+ */
+export interface BlobStore {
+  /** Content-addressed: the key is the SHA-256 hex of the bytes; storing the same bytes again is a no-op. */
+  put(body: BlobSource, options?: PutOptions): Promise<StoredBlob>;
+  /** Stores under an explicit key (e.g. `renditions/<sha>.mp3`), replacing what was there. */
+  putAt(key: string, body: BlobSource, options?: PutOptions): Promise<StoredBlob>;
+  /** NotFound if missing. */
+  get(key: string, range?: ByteRange): Promise<Readable>;
+  stat(key: string): Promise<BlobStat | undefined>;
+  /** Idempotent. */
+  delete(key: string): Promise<void>;
+  /** Cheap reachability check for /readyz. */
+  ping(): Promise<void>;
+}
+
+const KEY = /^(?!tmp(?:\/|$))[a-z0-9][a-z0-9._-]*(?:\/[a-z0-9][a-z0-9._-]*)*$/;
+
+export function assertValidKey(key: string): void {
+  if (key.length > 512 || !KEY.test(key)) throw new BadRequest(`invalid blob key: ${JSON.stringify(key)}`);
+}
+
+export function assertValidRange(range: ByteRange): void {
+  const { start, end } = range;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+    throw new RangeError(`invalid byte range ${start}-${end}`);
+  }
+}
+
+/** Pass-through that hashes, counts, enforces maxBytes and feeds onChunk; `sha256` is set once the input ends. */
+export class HashingMeter extends Transform {
+  /** Not `size`: lib-storage's Upload would take a numeric `Body.size` for the total length. */
+  byteCount = 0;
+  sha256 = "";
+  private readonly hash: Hash = createHash("sha256");
+
+  constructor(private readonly options: PutOptions = {}) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.byteCount += chunk.length;
+    const { maxBytes, onChunk } = this.options;
+    if (maxBytes !== undefined && this.byteCount > maxBytes) {
+      callback(new PayloadTooLarge(`blob exceeds the limit of ${maxBytes} bytes`));
+      return;
+    }
+    try {
+      onChunk?.(chunk);
+    } catch (err) {
+      callback(err as Error);
+      return;
+    }
+    this.hash.update(chunk);
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.sha256 = this.hash.digest("hex");
+    callback();
+  }
+}
