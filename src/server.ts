@@ -6,6 +6,7 @@ import { adminAccountRoutes } from "./admin/accounts.js";
 import { requireAdminToken } from "./admin/bearer-auth.js";
 import { meAccountRoutes } from "./api/me-account.js";
 import { meApiCredentialRoutes } from "./api/me-api-credentials.js";
+import { mediaRoutes } from "./api/media.js";
 import multipart from "@fastify/multipart";
 import type { AudioConverter } from "./audio/audio-converter.js";
 import type { BlobStore } from "./blobs/blob-store.js";
@@ -20,6 +21,7 @@ import { installPartialResponses } from "./http/partial-responses.js";
 import { sharedSchemas } from "./http/schemas.js";
 import { AccountService } from "./services/accounts.js";
 import { ApiCredentialService } from "./services/api-credentials.js";
+import { MediaService } from "./services/media.js";
 import { Authenticator, type AuthenticatorOptions } from "./services/authenticator.js";
 
 export interface AppDependencies {
@@ -37,6 +39,7 @@ export interface Services {
   accounts: AccountService;
   credentials: ApiCredentialService;
   authenticator: Authenticator;
+  media: MediaService;
 }
 
 export const bodyLimit = 1024 * 1024;
@@ -50,11 +53,12 @@ export interface ServicePorts {
 }
 
 /** The domain services on the given ports; the CLI uses them without any HTTP. */
-export function createServices({ database, authenticator: authenticatorOptions }: ServicePorts): Services {
+export function createServices({ database, blobs, converter, config, authenticator: authenticatorOptions }: ServicePorts): Services {
   const accounts = new AccountService(database.db);
   const credentials = new ApiCredentialService(database.db);
   const authenticator = new Authenticator(database.db, accounts, credentials, authenticatorOptions);
-  return { accounts, credentials, authenticator };
+  const media = new MediaService(database.db, blobs, converter, { maxBytes: config.mediaMaxBytes });
+  return { accounts, credentials, authenticator, media };
 }
 
 /** Builds the whole HTTP application on the given ports; it does not listen. */
@@ -110,6 +114,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
       requireBasicAuth(v2, services.authenticator);
       await v2.register(meAccountRoutes, { accounts: services.accounts });
       await v2.register(meApiCredentialRoutes, { credentials: services.credentials });
+      await v2.register(mediaRoutes, { media: services.media, publicUrl: config.publicUrl });
     },
     { prefix: "/v2" },
   );

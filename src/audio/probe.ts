@@ -19,8 +19,8 @@ async function* tee(src: Readable, head: Buffer[]): AsyncGenerator<Buffer> {
 
 /**
  * Playing time in seconds, or undefined when the bytes are not audio/video music-metadata can
- * time. A stream is read as far as needed (to its end for MP3, whose frames are counted) and not
- * destroyed: a file stream left part-read keeps its descriptor until the caller destroys it.
+ * time. A stream is read as far as needed (to its end for MP3, whose frames are counted) and then
+ * destroyed, so a part-read file stream does not keep its descriptor.
  */
 export async function probeAudioDurationSeconds(input: Uint8Array | Readable, mime?: string): Promise<number | undefined> {
   const options = { duration: true, skipCovers: true };
@@ -32,7 +32,17 @@ export async function probeAudioDurationSeconds(input: Uint8Array | Readable, mi
       head = input.subarray(0, HEAD_BYTES);
     } else {
       const chunks: Buffer[] = [];
-      meta = await parseStream(Readable.from(tee(input, chunks), { objectMode: false }), mime, options);
+      const source = Readable.from(tee(input, chunks), { objectMode: false });
+      try {
+        meta = await parseStream(source, mime, options);
+      } finally {
+        // Destroying the wrapper ends the generator, which closes the input; nothing may emit
+        // an unhandled 'error' afterwards.
+        source.on("error", () => {});
+        source.destroy();
+        input.on("error", () => {});
+        input.destroy();
+      }
       head = Buffer.concat(chunks);
     }
   } catch {

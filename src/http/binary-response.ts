@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { BlobStore, ByteRange } from "../blobs/blob-store.js";
 import { RangeNotSatisfiable } from "../errors.js";
@@ -35,7 +36,9 @@ export async function sendBinary(request: FastifyRequest, reply: FastifyReply, b
   reply.header("Content-Length", length);
   if (range) reply.code(206).header("Content-Range", `bytes ${range.start}-${range.end}/${file.size}`);
 
-  if (request.method === "HEAD" || length === 0) return reply.send();
+  // Fastify's HEAD handling rewrites Content-Length for an empty payload but leaves it alone for
+  // a stream, which it drains: an empty stream keeps our length without reading the blob.
+  if (request.method === "HEAD" || length === 0) return reply.send(Readable.from([]));
   return reply.send(await blobs.get(file.blobKey, range));
 }
 

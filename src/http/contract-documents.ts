@@ -28,8 +28,11 @@ export async function installContractDocuments(app: FastifyInstance): Promise<vo
       // Publish shared schemas under their $id: CallFire's definition names.
       buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`),
     },
-    transform: ({ schema, url }) => {
+    transform: ({ schema, url, route }) => {
       if (!url.startsWith("/v2/")) return { schema: { ...schema, hide: true }, url };
+      // Multipart routes stream their parts instead of validating a body; publish their form here.
+      const form = route.config?.formData;
+      if (form) schema = { ...schema, body: { type: "object", ...form } };
       // Every operation lists basicAuth: swagger-client applies a named authorization only to
       // operations whose `security` names it (public media downloads accept it too).
       return { schema: { ...schema, security: [{ basicAuth: [] }] }, url };

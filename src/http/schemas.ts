@@ -20,7 +20,7 @@ export const sharedSchemas: TSchema[] = [ErrorResponse, ResourceId];
 
 export const errorRef = Type.Ref(ErrorResponse);
 
-const errorOf = (description: string) => Type.Ref(ErrorResponse, { description });
+export const errorOf = (description: string) => Type.Ref(ErrorResponse, { description });
 
 /** The error responses every CallFire operation declares. */
 export const errorResponses = {

@@ -1,12 +1,14 @@
 import type { Migration, MigrationProvider } from "kysely";
 import type { Dialect } from "./columns.js";
 import { accountsAndCredentials } from "./0001-accounts-and-credentials.js";
+import { media } from "./0002-media.js";
 
 // Migrations are listed here, in order, rather than discovered on disk: the same list runs from
 // the TypeScript sources in tests and from dist/ in production.
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   const migrations: Record<string, Migration> = {
     "0001-accounts-and-credentials": accountsAndCredentials(dialect),
+    "0002-media": media(dialect),
   };
   return { getMigrations: async () => migrations };
 }

@@ -1,0 +1,300 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { Readable } from "node:stream";
+import { fileTypeFromBuffer } from "file-type";
+import { sql, type Kysely } from "kysely";
+import type { AudioConverter } from "../audio/audio-converter.js";
+import { probeAudioDurationSeconds } from "../audio/probe.js";
+import type { BlobSource, BlobStore, StoredBlob } from "../blobs/blob-store.js";
+import type { MediaRow, Tables } from "../db/tables.js";
+import { BadRequest, NotFound } from "../errors.js";
+import type { BinaryFile } from "../http/binary-response.js";
+import {
+  acceptedFormats,
+  canConvert,
+  formatOfExtension,
+  formatOfSniffed,
+  mediaFormats,
+  type MediaFormat,
+} from "./media-formats.js";
+import type { Page, PageRequest } from "./paging.js";
+
+export interface Media {
+  id: number;
+  accountId: number;
+  name: string;
+  created: number;
+  lengthInBytes: number;
+  mediaType: string;
+  publicUrl: string;
+}
+
+/** An uploaded file that is stored but not yet visible: no row points at it. */
+export interface StoredUpload {
+  blob: StoredBlob;
+  format: MediaFormat;
+  durationMs?: number;
+  filename?: string;
+}
+
+/** file-type decides every format we accept from the first 4100 bytes. */
+const sniffBytes = 4100;
+export const maxMediaNameLength = 255;
+
+export class MediaService {
+  /** Conversions under way, so concurrent first requests for a rendition convert once. */
+  private readonly conversions = new Map<string, Promise<{ blobKey: string; size: number; sha256: string }>>();
+
+  constructor(
+    private readonly db: Kysely<Tables>,
+    /** Downloads stream straight from here, through the shared renderer. */
+    readonly blobs: BlobStore,
+    private readonly converter: AudioConverter,
+    private readonly options: { maxBytes: number; now?: () => number },
+  ) {}
+
+  /**
+   * Streams an upload into the blob store. The type is sniffed from the first bytes before
+   * anything is written, so empty and unsupported files leave nothing behind; an upload that
+   * fails later (too large, client gone) is removed by the store itself. Each upload gets its
+   * own blob, so `discard` can always remove exactly what it wrote.
+   */
+  async store(file: BlobSource, filename?: string): Promise<StoredUpload> {
+    const { head, body, abandon } = await readHead(file, sniffBytes);
+    if (head.length === 0) throw new BadRequest("the uploaded file is empty");
+    const format = formatOfSniffed((await fileTypeFromBuffer(head))?.ext);
+    if (!format) {
+      await abandon();
+      throw new BadRequest(`unsupported media format: accepted formats are ${acceptedFormats}`);
+    }
+
+    const blob = await this.blobs.putAt(`media/${randomUUID()}`, body, { maxBytes: this.options.maxBytes });
+    try {
+      const durationMs = await this.probe(blob.key, format);
+      if (mediaFormats[format].audio && durationMs === undefined) {
+        throw new BadRequest(`the uploaded file is not a playable ${format} file`);
+      }
+      return { blob, format, durationMs, filename };
+    } catch (error) {
+      await this.discard(blob);
+      throw error;
+    }
+  }
+
+  /** Makes a stored upload visible, or refuses it (and removes it) if this account has the same bytes. */
+  async create(accountId: number, upload: StoredUpload, name: string | undefined): Promise<{ id: number }> {
+    const row = {
+      account_id: accountId,
+      name: name || defaultName(upload),
+      created: (this.options.now ?? Date.now)(),
+      format: upload.format,
+      length_in_bytes: upload.blob.size,
+      sha256: upload.blob.sha256,
+      blob_key: upload.blob.key,
+      public_key: randomBytes(16).toString("base64url"),
+      duration_ms: upload.durationMs ?? null,
+    };
+    let inserted: { id: number } | undefined;
+    try {
+      inserted = await this.db
+        .insertInto("media")
+        .values(row)
+        .onConflict((c) => c.columns(["account_id", "sha256"]).doNothing())
+        .returning("id")
+        .executeTakeFirst();
+    } catch (error) {
+      await this.discard(upload.blob);
+      throw error;
+    }
+    if (inserted) return inserted;
+
+    await this.discard(upload.blob);
+    const existing = await this.db
+      .selectFrom("media")
+      .select("id")
+      .where("account_id", "=", accountId)
+      .where("sha256", "=", upload.blob.sha256)
+      .executeTakeFirstOrThrow();
+    // CallFire's SDK tests parse the id from after "mediaId: " to the end of the message.
+    throw new BadRequest(`this file was already uploaded, mediaId: ${existing.id}`);
+  }
+
+  /** Removes a stored upload that will not become visible. */
+  async discard(upload: StoredBlob): Promise<void> {
+    await this.blobs.delete(upload.key);
+  }
+
+  async get(accountId: number, id: number, publicBase: string): Promise<Media> {
+    return toMedia(await this.row(accountId, id), publicBase);
+  }
+
+  async find(accountId: number, filter: string | undefined, page: PageRequest, publicBase: string): Promise<Page<Media>> {
+    let query = this.db.selectFrom("media").where("account_id", "=", accountId);
+    if (filter) {
+      const pattern = `%${filter.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      query = query.where(sql<boolean>`lower(name) like ${pattern} escape '\\'`);
+    }
+    const [rows, count] = await Promise.all([
+      query.selectAll().orderBy("id").limit(page.limit).offset(page.offset).execute(),
+      query.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow(),
+    ]);
+    return {
+      items: rows.map((row) => toMedia(row, publicBase)),
+      limit: page.limit,
+      offset: page.offset,
+      totalCount: Number(count.n),
+    };
+  }
+
+  /** The file for `/media/{id}.{extension}`: the stored bytes, or a rendition in another audio format. */
+  async file(accountId: number, id: number, extension: string): Promise<BinaryFile> {
+    return this.fileOf(await this.row(accountId, id), extension, "private");
+  }
+
+  /** The file for `/media/public/{key}.{extension}`: no account, the key is the secret. */
+  async fileByPublicKey(key: string, extension: string): Promise<BinaryFile> {
+    const row = /^[A-Za-z0-9_-]{22}$/.test(key)
+      ? await this.db.selectFrom("media").selectAll().where("public_key", "=", key).executeTakeFirst()
+      : undefined;
+    if (!row) throw new NotFound("no media has this public key");
+    return this.fileOf(row, extension, "public-immutable");
+  }
+
+  /** `/media/{id}/file`: the stored bytes, unchanged, as CallFire's application/binary. */
+  async original(accountId: number, id: number): Promise<BinaryFile> {
+    const row = await this.row(accountId, id);
+    return {
+      blobKey: row.blob_key,
+      size: row.length_in_bytes,
+      sha256: row.sha256,
+      contentType: "application/binary",
+      filename: row.name,
+      cache: "private",
+    };
+  }
+
+  private async fileOf(row: MediaRow, extension: string, cache: BinaryFile["cache"]): Promise<BinaryFile> {
+    const wanted = formatOfExtension(extension);
+    if (!wanted) throw new BadRequest(`unsupported extension "${extension}": use one of jpeg, jpg, png, bmp, gif, mp4, m4a, mp3, wav`);
+    const stored = row.format as MediaFormat;
+    const filename = `${row.name.replace(/\.[A-Za-z0-9]{1,5}$/, "")}.${extension.toLowerCase()}`;
+    const contentType = mediaFormats[wanted].contentType;
+    if (wanted === stored) {
+      return { blobKey: row.blob_key, size: row.length_in_bytes, sha256: row.sha256, contentType, filename, cache };
+    }
+    if (!canConvert(stored, wanted)) {
+      throw new NotFound(`file currently unavailable for mediaId: ${row.id}: it is stored as ${stored}, not ${wanted}`);
+    }
+    const rendition = await this.rendition(row, wanted);
+    return { ...rendition, contentType, filename, cache };
+  }
+
+  private async rendition(row: MediaRow, format: MediaFormat): Promise<{ blobKey: string; size: number; sha256: string }> {
+    const existing = await this.db
+      .selectFrom("media_rendition")
+      .select(["blob_key", "length_in_bytes", "sha256"])
+      .where("media_id", "=", row.id)
+      .where("format", "=", format)
+      .executeTakeFirst();
+    if (existing) return { blobKey: existing.blob_key, size: existing.length_in_bytes, sha256: existing.sha256 };
+
+    const key = `${row.id}:${format}`;
+    let conversion = this.conversions.get(key);
+    if (!conversion) {
+      conversion = this.convert(row, format).finally(() => this.conversions.delete(key));
+      this.conversions.set(key, conversion);
+    }
+    return conversion;
+  }
+
+  private async convert(row: MediaRow, format: MediaFormat): Promise<{ blobKey: string; size: number; sha256: string }> {
+    const source = await readAll(await this.blobs.get(row.blob_key));
+    const converted = format === "mp3" ? await this.converter.wavToMp3(source) : await this.converter.mp3ToWav(source);
+    // Derived from the content alone, so the same source always names the same rendition.
+    const stored = await this.blobs.putAt(`renditions/${row.sha256}.${format}`, Readable.from([converted]));
+    await this.db
+      .insertInto("media_rendition")
+      .values({ media_id: row.id, format, blob_key: stored.key, length_in_bytes: stored.size, sha256: stored.sha256 })
+      .onConflict((c) => c.columns(["media_id", "format"]).doNothing())
+      .execute();
+    return { blobKey: stored.key, size: stored.size, sha256: stored.sha256 };
+  }
+
+  private async row(accountId: number, id: number): Promise<MediaRow> {
+    const row = await this.db
+      .selectFrom("media")
+      .selectAll()
+      .where("account_id", "=", accountId)
+      .where("id", "=", id)
+      .executeTakeFirst();
+    if (!row) throw new NotFound(`media ${id} not found`);
+    return row;
+  }
+
+  private async probe(key: string, format: MediaFormat): Promise<number | undefined> {
+    if (!mediaFormats[format].audio && format !== "mp4") return undefined;
+    const seconds = await probeAudioDurationSeconds(await this.blobs.get(key), mediaFormats[format].contentType);
+    return seconds === undefined ? undefined : Math.round(seconds * 1000);
+  }
+}
+
+function toMedia(row: MediaRow, publicBase: string): Media {
+  const format = mediaFormats[row.format as MediaFormat];
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    name: row.name,
+    created: row.created,
+    lengthInBytes: row.length_in_bytes,
+    mediaType: format.mediaType,
+    publicUrl: `${publicBase}/v2/media/public/${row.public_key}.${format.urlExtension}`,
+  };
+}
+
+function defaultName(upload: StoredUpload): string {
+  return (upload.filename || `media.${upload.format}`).slice(0, maxMediaNameLength);
+}
+
+/**
+ * The first `bytes` of a stream (fewer if it ends first), and the whole stream again as a source.
+ * `abandon` releases the source when the rest will not be read (a multipart parser waits for
+ * each file part to be consumed or destroyed before it moves on).
+ */
+async function readHead(
+  source: BlobSource,
+  bytes: number,
+): Promise<{ head: Buffer; body: AsyncIterable<Uint8Array>; abandon: () => Promise<void> }> {
+  const iterator = (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let ended = false;
+  while (size < bytes) {
+    const next = await iterator.next();
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    chunks.push(Buffer.from(next.value));
+    size += next.value.length;
+  }
+  const head = Buffer.concat(chunks);
+  const abandon = async () => {
+    if (!ended) await iterator.return?.();
+  };
+  async function* body(): AsyncGenerator<Uint8Array> {
+    try {
+      yield head;
+      if (ended) return;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+      ended = true;
+    } finally {
+      await abandon();
+    }
+  }
+  return { head, body: body(), abandon };
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}

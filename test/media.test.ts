@@ -1,0 +1,292 @@
+import http from "node:http";
+import { fileTypeFromBuffer } from "file-type";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { probeAudioDurationSeconds } from "../src/audio/probe.js";
+import { basic, call, createTestAccount, describeEachDialect, startTestApp, type TestAccount, type TestApp } from "./support/app.js";
+import { blobFiles, download, fixture, upload } from "./support/media.js";
+
+const formats = [
+  ["tone.wav", "audio/x-wav", "wav", "audio/wav"],
+  ["tone.mp3", "audio/mp3", "mp3", "audio/mp3"],
+  ["tone.m4a", "audio/m4a", "m4a", "audio/m4a"],
+  ["clip.mp4", "video/mp4", "mp4", "video/mp4"],
+  ["image.png", "image/png", "png", "image/png"],
+  ["image.jpg", "image/jpeg", "jpeg", "image/jpeg"],
+  ["image.gif", "image/gif", "gif", "image/gif"],
+  ["image.bmp", "image/bmp", "bmp", "image/x-bmp"],
+] as const;
+
+describeEachDialect("media library", (dialect) => {
+  let app: TestApp;
+  let alice: TestAccount;
+  let bob: TestAccount;
+  const ids = new Map<string, number>();
+
+  beforeAll(async () => {
+    app = await startTestApp(dialect);
+    alice = await createTestAccount(app);
+    bob = await createTestAccount(app);
+  });
+  afterAll(() => app.close());
+
+  describe("createMedia and getMedia", () => {
+    it.each(formats)("accepts %s, detected from its bytes, and reports %s", async (file, mediaType, urlExtension) => {
+      const created = await upload(app, alice.api, fixture(file), { filename: file });
+      expect(created).toEqual({ status: 200, json: { id: expect.any(Number) } });
+      ids.set(file, created.json.id);
+
+      const { json } = await call(app, "GET", `/v2/media/${created.json.id}`, { auth: alice.api });
+      expect(json).toEqual({
+        id: created.json.id,
+        accountId: alice.id,
+        name: file,
+        created: expect.any(Number),
+        lengthInBytes: fixture(file).length,
+        mediaType,
+        publicUrl: expect.stringMatching(new RegExp(`^${app.baseUrl}/v2/media/public/[A-Za-z0-9_-]{22}\\.${urlExtension}$`)),
+      });
+    });
+
+    it("takes the name part when given, and trusts the bytes over the file name", async () => {
+      const created = await upload(app, bob.api, fixture("tone.mp3"), { filename: "picture.png", name: "My super mp3 file" });
+      const { json } = await call(app, "GET", `/v2/media/${created.json.id}?fields=name,mediaType`, { auth: bob.api });
+      expect(json).toEqual({ name: "My super mp3 file", mediaType: "audio/mp3" });
+    });
+
+    it("refuses the same bytes again in the same account with the id CallFire's SDKs parse", async () => {
+      const again = await upload(app, alice.api, fixture("image.png"), { filename: "other.png", name: "another name" });
+      expect(again.status).toBe(400);
+      expect(again.json.message).toMatch(/mediaId: \d+$/);
+      expect(Number(again.json.message.split("mediaId: ")[1])).toBe(ids.get("image.png"));
+    });
+
+    it("lets another account upload the same bytes", async () => {
+      expect((await upload(app, bob.api, fixture("image.png"), { filename: "image.png" })).status).toBe(200);
+    });
+
+    it.each([
+      ["a text file named .wav", fixture("not-audio.txt"), "renamed.wav", "unsupported media format: accepted formats are bmp, gif, jpg, m4a, mp3, mp4, png, wav"],
+      ["a zero-byte file", Buffer.alloc(0), "empty.wav", "the uploaded file is empty"],
+      ["a truncated WAV header", fixture("tone.wav").subarray(0, 40), "short.wav", "the uploaded file is not a playable wav file"],
+    ])("refuses %s with 400 and keeps nothing", async (_label, bytes, filename, message) => {
+      const before = blobFiles(app);
+      const { status, json } = await upload(app, alice.api, bytes, { filename });
+      expect(status).toBe(400);
+      expect(json).toEqual({ httpStatusCode: 400, internalCode: 0, message });
+      expect(blobFiles(app)).toEqual(before);
+      expect((await call(app, "GET", "/v2/media?filter=" + filename, { auth: alice.api })).json.totalCount).toBe(0);
+    });
+
+    it("refuses two file parts, no file part and a non-multipart body with 400, keeping nothing", async () => {
+      const before = blobFiles(app);
+      const twoFiles = await upload(app, alice.api, fixture("image.gif").subarray(0), {
+        filename: "a.gif",
+        extraParts: [["file", new Blob([fixture("image.bmp")]), "b.bmp"]],
+      });
+      expect(twoFiles).toEqual({ status: 400, json: { httpStatusCode: 400, internalCode: 0, message: "send exactly one part named file" } });
+
+      const form = new FormData();
+      form.append("name", "only a name");
+      const noFile = await fetch(`${app.baseUrl}/v2/media`, { method: "POST", headers: { authorization: alice.api }, body: form });
+      expect(noFile.status).toBe(400);
+      expect((await noFile.json()).message).toBe("the part named file is required");
+
+      const json = await call(app, "POST", "/v2/media", { auth: alice.api, body: { file: "abc" } });
+      expect(json.status).toBe(400);
+      expect(json.json.message).toBe("send the file as multipart/form-data, in a part named file");
+      expect(blobFiles(app)).toEqual(before);
+    });
+
+    it("refuses a 30 MiB file with 413 and keeps nothing", async () => {
+      const before = blobFiles(app);
+      const big = Buffer.concat([fixture("tone.wav"), Buffer.alloc(30 * 1024 * 1024)]);
+      const { status, json } = await upload(app, alice.api, big, { filename: "big.wav" });
+      expect(status).toBe(413);
+      expect(json).toEqual({ httpStatusCode: 413, internalCode: 0, message: `blob exceeds the limit of ${25 * 1024 * 1024} bytes` });
+      expect(blobFiles(app)).toEqual(before);
+    });
+
+    it("keeps neither row nor blob when the client disconnects halfway", async () => {
+      const before = blobFiles(app);
+      const boundary = "----switchboard-test";
+      const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="half.wav"\r\nContent-Type: audio/wav\r\n\r\n`;
+      const request = http.request(`${app.baseUrl}/v2/media`, {
+        method: "POST",
+        headers: { authorization: alice.api, "content-type": `multipart/form-data; boundary=${boundary}`, "content-length": String(10 * 1024 * 1024) },
+      });
+      request.on("error", () => {});
+      request.write(head);
+      request.write(fixture("tone.wav"));
+      request.write(Buffer.alloc(2 * 1024 * 1024));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      request.destroy();
+      await vi.waitFor(async () => {
+        const files = blobFiles(app);
+        expect(files).toEqual(before);
+      });
+      expect((await call(app, "GET", "/v2/media?filter=half", { auth: alice.api })).json.totalCount).toBe(0);
+    });
+  });
+
+  describe("findMedia", () => {
+    it("finds by case-insensitive substring of the name, pages by id and applies fields", async () => {
+      const page = await call(app, "GET", "/v2/media?filter=IMAGE.&limit=2&fields=items(name),limit,totalCount", { auth: alice.api });
+      expect(page.json).toEqual({ items: [{ name: "image.png" }, { name: "image.jpg" }], limit: 2, totalCount: 4 });
+      const literal = await call(app, "GET", `/v2/media?filter=${encodeURIComponent("%")}`, { auth: alice.api });
+      expect(literal.json.totalCount).toBe(0);
+    });
+
+    it("never shows another account's media", async () => {
+      const { json } = await call(app, "GET", "/v2/media?fields=items(accountId)", { auth: bob.api });
+      expect(json.items).toEqual([{ accountId: bob.id }, { accountId: bob.id }]);
+    });
+  });
+
+  describe("downloads", () => {
+    it.each(formats)("returns %s byte-identical with CallFire's content type, whatever Accept says", async (file, _mediaType, urlExtension, contentType) => {
+      const id = ids.get(file)!;
+      const { status, headers, body } = await download(app, `/v2/media/${id}.${urlExtension}`, { authorization: alice.api, accept: "image/jpeg" });
+      expect(status).toBe(200);
+      expect(headers.get("content-type")).toBe(contentType);
+      expect(headers.get("content-length")).toBe(String(fixture(file).length));
+      expect(headers.get("x-content-type-options")).toBe("nosniff");
+      expect(body.equals(fixture(file))).toBe(true);
+    });
+
+    it("serves jpg and jpeg alike, and extensions in any case", async () => {
+      const jpg = await download(app, `/v2/media/${ids.get("image.jpg")}.jpg`, { authorization: alice.api });
+      expect(jpg.status).toBe(200);
+      const upper = await download(app, `/v2/media/${ids.get("tone.mp3")}.MP3`, { authorization: alice.api });
+      expect(upper.status).toBe(200);
+      expect(upper.body.equals(fixture("tone.mp3"))).toBe(true);
+    });
+
+    it("returns the stored bytes unchanged as application/binary from /file", async () => {
+      const { status, headers, body } = await download(app, `/v2/media/${ids.get("tone.wav")}/file`, { authorization: alice.api });
+      expect(status).toBe(200);
+      expect(headers.get("content-type")).toBe("application/binary");
+      expect(body.equals(fixture("tone.wav"))).toBe(true);
+    });
+
+    it("refuses an extension outside the list with 400 and another stored format with 404", async () => {
+      const exe = await call(app, "GET", `/v2/media/${ids.get("tone.wav")}.exe`, { auth: alice.api });
+      expect(exe.status).toBe(400);
+      const png = await call(app, "GET", `/v2/media/${ids.get("tone.wav")}.png`, { auth: alice.api });
+      expect(png.status).toBe(404);
+      expect(png.json.message).toBe(`file currently unavailable for mediaId: ${ids.get("tone.wav")}: it is stored as wav, not png`);
+    });
+
+    it("converts WAV to MP3 once, for concurrent first requests too, and keeps the rendition", async () => {
+      const id = ids.get("tone.wav")!;
+      const convert = vi.spyOn(app.services.media["converter"], "wavToMp3");
+      const results = await Promise.all([1, 2, 3].map(() => download(app, `/v2/media/${id}.mp3`, { authorization: alice.api })));
+      expect(convert).toHaveBeenCalledTimes(1);
+      for (const { status, headers, body } of results) {
+        expect(status).toBe(200);
+        expect(headers.get("content-type")).toBe("audio/mp3");
+        expect(body.equals(results[0]!.body)).toBe(true);
+      }
+      expect((await fileTypeFromBuffer(results[0]!.body))?.ext).toBe("mp3");
+      expect(Math.abs((await probeAudioDurationSeconds(results[0]!.body))! - 1)).toBeLessThan(0.05);
+      await download(app, `/v2/media/${id}.mp3`, { authorization: alice.api });
+      expect(convert).toHaveBeenCalledTimes(1);
+    });
+
+    it("converts MP3 to WAV", async () => {
+      const { status, headers, body } = await download(app, `/v2/media/${ids.get("tone.mp3")}.wav`, { authorization: alice.api });
+      expect(status).toBe(200);
+      expect(headers.get("content-type")).toBe("audio/wav");
+      expect((await fileTypeFromBuffer(body))?.ext).toBe("wav");
+    });
+
+    it("answers HEAD, single ranges, 416, If-None-Match and If-Range", async () => {
+      const path = `/v2/media/${ids.get("tone.wav")}.wav`;
+      const whole = fixture("tone.wav");
+      const auth = { authorization: alice.api };
+
+      const head = await fetch(`${app.baseUrl}${path}`, { method: "HEAD", headers: auth });
+      expect(head.status).toBe(200);
+      expect(head.headers.get("content-length")).toBe(String(whole.length));
+      expect(head.headers.get("accept-ranges")).toBe("bytes");
+      const etag = head.headers.get("etag")!;
+      expect(etag).toMatch(/^"[0-9a-f]{64}"$/);
+      expect(head.headers.get("content-disposition")).toBe(`inline; filename="tone.wav"; filename*=UTF-8''tone.wav`);
+      expect(head.headers.get("cache-control")).toBe("private, max-age=0, must-revalidate");
+
+      const first = await download(app, path, { ...auth, range: "bytes=0-9" });
+      expect(first.status).toBe(206);
+      expect(first.headers.get("content-range")).toBe(`bytes 0-9/${whole.length}`);
+      expect(first.body.equals(whole.subarray(0, 10))).toBe(true);
+
+      const tail = await download(app, path, { ...auth, range: "bytes=-4" });
+      expect(tail.body.equals(whole.subarray(-4))).toBe(true);
+      const from = await download(app, path, { ...auth, range: "bytes=16000-" });
+      expect(from.body.equals(whole.subarray(16000))).toBe(true);
+
+      const beyond = await download(app, path, { ...auth, range: "bytes=999999999-" });
+      expect(beyond.status).toBe(416);
+      expect(beyond.headers.get("content-range")).toBe(`bytes */${whole.length}`);
+      expect(JSON.parse(beyond.body.toString())).toEqual({ httpStatusCode: 416, internalCode: 0, message: "requested range not satisfiable" });
+
+      for (const ignored of ["bytes=5-2", "items=0-1", "bytes=0-1,4-5"]) {
+        const full = await download(app, path, { ...auth, range: ignored });
+        expect(full.status, ignored).toBe(200);
+        expect(full.body.equals(whole)).toBe(true);
+      }
+
+      const notModified = await download(app, path, { ...auth, "if-none-match": etag });
+      expect(notModified.status).toBe(304);
+      expect(notModified.body.length).toBe(0);
+
+      const staleIfRange = await download(app, path, { ...auth, range: "bytes=0-9", "if-range": '"stale"' });
+      expect(staleIfRange.status).toBe(200);
+      const freshIfRange = await download(app, path, { ...auth, range: "bytes=0-9", "if-range": etag });
+      expect(freshIfRange.status).toBe(206);
+    });
+
+    it("serves the public URL without credentials, publicly cacheable, and only for a real key", async () => {
+      const { json } = await call(app, "GET", `/v2/media/${ids.get("image.gif")}`, { auth: alice.api });
+      const url = new URL(json.publicUrl);
+      const { status, headers, body } = await download(app, url.pathname);
+      expect(status).toBe(200);
+      expect(headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+      expect(body.equals(fixture("image.gif"))).toBe(true);
+
+      for (const bad of ["short.gif", `${"A".repeat(40)}.gif`, `${url.pathname.split("/").pop()!.slice(0, 21)}!.gif`]) {
+        const refused = await call(app, "GET", `/v2/media/public/${encodeURIComponent(bad).replace("%2E", ".")}`);
+        expect(refused.status, bad).toBe(404);
+        expect(refused.json.message).toBe("no media has this public key");
+      }
+      const wrongCredentials = await call(app, "GET", url.pathname, { auth: basic("nobody@example.com", "wrong password") });
+      expect(wrongCredentials.status).toBe(401);
+    });
+  });
+
+  describe("tenancy", () => {
+    it("answers another account's media as not found everywhere", async () => {
+      const id = ids.get("tone.wav")!;
+      for (const path of [`/v2/media/${id}`, `/v2/media/${id}.wav`, `/v2/media/${id}.mp3`, `/v2/media/${id}/file`]) {
+        const { status, json } = await call(app, "GET", path, { auth: bob.api });
+        expect(status, path).toBe(404);
+        expect(json).toEqual({ httpStatusCode: 404, internalCode: 0, message: `media ${id} not found` });
+      }
+    });
+  });
+});
+
+describe("media links with a configured public URL", () => {
+  it("builds publicUrl from SWITCHBOARD_PUBLIC_URL", async () => {
+    const app = await startTestApp("sqlite");
+    const { loadConfig } = await import("../src/config.js");
+    const configured = await startTestApp("sqlite", { config: loadConfig({ dataDir: app.dataDir, logLevel: "silent", publicUrl: "https://media.example.com/" }, {}) });
+    try {
+      const account = await createTestAccount(configured);
+      const created = await upload(configured, account.api, fixture("image.png"), { filename: "x.png" });
+      const { json } = await call(configured, "GET", `/v2/media/${created.json.id}`, { auth: account.api });
+      expect(json.publicUrl).toMatch(/^https:\/\/media\.example\.com\/v2\/media\/public\/[A-Za-z0-9_-]{22}\.png$/);
+    } finally {
+      await configured.close();
+      await app.close();
+    }
+  });
+});
