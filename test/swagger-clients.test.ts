@@ -1,7 +1,8 @@
 import { createRequire } from "node:module";
 import SwaggerClient from "swagger-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestAccount, startTestApp, type TestAccount, type TestApp } from "./support/app.js";
+import { basic, createTestAccount, startTestApp, type TestAccount, type TestApp } from "./support/app.js";
+import { fixture } from "./support/media.js";
 
 // CallFire's own JS SDK is a thin wrapper over swagger-client 2.x: it loads
 // /v2/api-docs/swagger.json and calls client.<tag>.<operationId>() with Basic auth registered as
@@ -61,6 +62,19 @@ describe("generic Swagger clients", () => {
       });
     });
 
+    it("uploads media as multipart, reads its metadata and downloads its bytes", async () => {
+      const client = await connect(apiUsername, apiPassword);
+      const bytes = fixture("image.gif");
+      const created = await client.apis.media.createMedia({ file: new Blob([bytes]), name: "swagger gif" });
+      expect(created.status).toBe(200);
+      const id = created.body.id;
+      const media = await client.apis.media.getMedia({ id, fields: "id,name,mediaType" });
+      expect(media.body).toEqual({ id, name: "swagger gif", mediaType: "image/gif" });
+      const data = await client.apis.media.getMediaData({ id, extension: "gif" });
+      expect(data.status).toBe(200);
+      expect(Buffer.from(await data.data.arrayBuffer()).equals(bytes)).toBe(true);
+    });
+
     it("surfaces a 403 ErrorMessage when API credentials call an account-login-only operation", async () => {
       const client = await connect(apiUsername, apiPassword);
       await expect(client.apis.me.findApiCredentials()).rejects.toMatchObject({ status: 403, response: { body: { httpStatusCode: 403 } } });
@@ -82,6 +96,19 @@ describe("generic Swagger clients", () => {
       const response = await client.me.getAccount();
       expect(response.status).toBe(200);
       expect(response.obj).toMatchObject({ id: account.id, email: account.email, permissions: ["ACCOUNT_HOLDER", "API"] });
+    });
+
+    it("reads media metadata and downloads media, though it sends Accept: image/jpeg", async () => {
+      const bytes = fixture("image.bmp");
+      const form = new FormData();
+      form.append("file", new Blob([bytes]), "image.bmp");
+      const uploaded = await fetch(`${app.baseUrl}/v2/media`, { method: "POST", headers: { authorization: basic(apiUsername, apiPassword) }, body: form });
+      const { id } = await uploaded.json();
+      const client = await connect(apiUsername, apiPassword);
+      const media = await client.media.getMedia({ id });
+      expect(media.obj).toMatchObject({ id, name: "image.bmp", mediaType: "image/bmp" });
+      const data = await client.media.getMediaData({ id, extension: "bmp" });
+      expect(data.status).toBe(200);
     });
 
     it("creates, fetches and deletes a credential", async () => {
