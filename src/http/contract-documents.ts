@@ -33,6 +33,11 @@ export async function installContractDocuments(app: FastifyInstance): Promise<vo
       // Multipart routes stream their parts instead of validating a body; publish their form here.
       const form = route.config?.formData;
       if (form) schema = { ...schema, body: { type: "object", ...form } };
+      // Swagger 2.0 names a download's body "file" (validation still sees the route's own schema).
+      if (route.config?.binary) {
+        const responses = schema.response as Record<string, { description?: string }>;
+        schema = { ...schema, response: { ...responses, 200: { description: responses[200]?.description, type: "file" } } };
+      }
       // Every operation lists basicAuth: swagger-client applies a named authorization only to
       // operations whose `security` names it (public media downloads accept it too).
       return { schema: { ...schema, security: [{ basicAuth: [] }] }, url };
@@ -50,7 +55,8 @@ export async function installContractDocuments(app: FastifyInstance): Promise<vo
   let openapi: Promise<Record<string, unknown>> | undefined;
   const openapiFor = async (request: FastifyRequest) => {
     openapi ??= swagger2openapi
-      .convertObj(app.swagger() as never, { patch: true, warnOnly: true })
+      // A JSON copy: the converter refuses objects shared between two places in the document.
+      .convertObj(JSON.parse(JSON.stringify(app.swagger())), { patch: true, warnOnly: true })
       .then((r) => r.openapi as unknown as Record<string, unknown>);
     return { ...(await openapi), servers: [{ url: `${request.protocol}://${request.host}/v2` }] };
   };
