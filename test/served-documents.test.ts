@@ -27,11 +27,26 @@ describe("served documents and operations endpoints", () => {
         "delete /me/api/credentials/{id} me.deleteApiCredential",
         "post /me/api/credentials/{id}/enable me.enableApiCredentials",
         "post /me/api/credentials/{id}/disable me.disableApiCredentials",
+        "post /media media.createMedia",
+        "get /media media.findMedia",
+        "get /media/{id} media.getMedia",
+        "get /media/{id}.{extension} media.getMediaData",
+        "get /media/{id}/file media.getMediaDataBinary",
+        "get /media/public/{key}.{extension} media.getMediaDataByKey",
       ]),
     );
     for (const op of operations) expect(op.security, `${op.method} ${op.path}`).toEqual([{ basicAuth: [] }]);
     expect(operations.some((o) => o.path.startsWith("/admin") || o.path.includes("api-docs"))).toBe(false);
-    expect(Object.keys(json.definitions)).toEqual(expect.arrayContaining(["Account", "ApiCredential", "ApiCredentialPage", "ErrorResponse", "ResourceId"]));
+    expect(Object.keys(json.definitions)).toEqual(expect.arrayContaining(["Account", "ApiCredential", "ApiCredentialPage", "ErrorResponse", "ResourceId", "Media", "MediaPage"]));
+    const createMedia = json.paths["/media"].post;
+    expect(createMedia.consumes).toEqual(["multipart/form-data"]);
+    expect(createMedia.parameters.map((p: { name: string; in: string; type: string; required: boolean }) => [p.name, p.in, p.type, p.required])).toEqual([
+      ["file", "formData", "file", true],
+      ["name", "formData", "string", false],
+    ]);
+    expect(json.paths["/media/{id}.{extension}"].get.responses[200].schema.type).toBe("file");
+    expect(json.paths["/media/{id}"].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(["fields", "id"]);
+    expect(json.paths["/media/{id}/file"].get.parameters.map((p: { name: string }) => p.name)).toEqual(["id"]);
     const fields = json.paths["/me/account"].get.parameters.find((p: { name: string }) => p.name === "fields");
     expect(fields).toMatchObject({ in: "query", type: "string", required: false });
   });
