@@ -112,7 +112,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
   await app.register(
     async (v2) => {
       requireBasicAuth(v2, services.authenticator);
-      await v2.register(meAccountRoutes, { accounts: services.accounts });
+      await v2.register(meAccountRoutes);
       await v2.register(meApiCredentialRoutes, { credentials: services.credentials });
       await v2.register(mediaRoutes, { media: services.media, publicUrl: config.publicUrl });
     },

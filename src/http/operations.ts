@@ -1,4 +1,4 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Registry, collectDefaultMetrics, Histogram } from "prom-client";
 
 export interface ReadinessCheck {
@@ -18,12 +18,25 @@ export function installOperations(app: FastifyInstance, readiness: ReadinessChec
     registers: [registry],
   });
 
-  app.addHook("onResponse", async (request, reply) => {
-    duration.observe(
-      { method: request.method, route: request.routeOptions.url ?? "unknown", status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+  // One labelled child per route and status, found without building label objects per request.
+  const observer = (method: string, route: string) => {
+    const byStatus = new Map<number, ReturnType<typeof duration.labels>>();
+    return (_request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      let child = byStatus.get(reply.statusCode);
+      if (!child) {
+        child = duration.labels(method, route, String(reply.statusCode));
+        byStatus.set(reply.statusCode, child);
+      }
+      child.observe(reply.elapsedTime / 1000);
+      done();
+    };
+  };
+  app.addHook("onRoute", (route) => {
+    const method = [route.method].flat().join(",");
+    route.onResponse = [observer(method, route.url), ...[route.onResponse ?? []].flat()];
   });
+  const unrouted = observer("ANY", "unknown");
+  app.addHook("onResponse", (request, reply, done) => (request.is404 ? unrouted(request, reply, done) : done()));
 
   const hidden = { schema: { hide: true } };
   app.get("/healthz", hidden, async () => ({ status: "ok" }));

@@ -1,14 +1,17 @@
-import { createHmac, randomBytes } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
 import { TooManyRequests, Unauthorized } from "../errors.js";
 import type { Tables } from "../db/tables.js";
-import type { AccountService } from "./accounts.js";
+import type { Account, AccountService } from "./accounts.js";
 import type { ApiCredentialService } from "./api-credentials.js";
 
-/** Who is calling: the account holder's own login, or one of the account's API credentials. */
+/**
+ * Who is calling: the account holder's own login, or one of the account's API credentials, with
+ * the account as it was when the pair was last verified.
+ */
 export type Principal =
-  | { kind: "account"; accountId: number }
-  | { kind: "credential"; accountId: number; credentialId: number };
+  | { kind: "account"; accountId: number; account: Account }
+  | { kind: "credential"; accountId: number; credentialId: number; account: Account };
 
 export interface AuthenticatorOptions {
   /** How long a successful verification is trusted without asking the database again. */
@@ -30,13 +33,13 @@ export const defaultAuthenticatorOptions: AuthenticatorOptions = {
 
 /**
  * Resolves a Basic username and password to a principal. Account logins are scrypt-hashed, which
- * costs tens of milliseconds, so successful verifications are cached briefly, keyed by an HMAC
- * of the pair under a per-process random key (the cache never holds a password or a plain hash
- * of one). Revocations on this node drop cache entries at once; other nodes forget them within
+ * costs tens of milliseconds, so successful verifications are cached briefly, keyed by a
+ * SHA-256 of the pair behind a per-process random secret (the cache never holds a password or a
+ * plain hash of one; the digest never leaves the process, so a MAC construction adds nothing). Revocations on this node drop cache entries at once; other nodes forget them within
  * the TTL. Failures are counted in the database so the brute-force guard holds across nodes.
  */
 export class Authenticator {
-  private readonly cacheKey = randomBytes(32);
+  private readonly cacheSecret = randomBytes(32).toString("base64");
   private readonly cache = new Map<string, { principal: Principal; expiresAt: number; refreshAt: number }>();
   /** Verifications under way, so a burst of requests with one uncached pair runs one scrypt. */
   private readonly inflight = new Map<string, Promise<Principal>>();
@@ -56,7 +59,7 @@ export class Authenticator {
   }
 
   async authenticate(username: string, password: string): Promise<Principal> {
-    const key = createHmac("sha256", this.cacheKey).update(username).update("\0").update(password).digest("base64");
+    const key = hash("sha256", `${this.cacheSecret}\0${username}\0${password}`, "base64");
     const cached = this.cache.get(key);
     const now = this.options.now();
     if (cached && cached.expiresAt > now) {
@@ -103,10 +106,10 @@ export class Authenticator {
     // Account logins are email addresses; generated credential usernames never contain "@".
     if (username.includes("@")) {
       const account = await this.accounts.verifyLogin(username, password);
-      return account && { kind: "account", accountId: account.id };
+      return account && { kind: "account", accountId: account.id, account };
     }
     const credential = await this.credentials.verify(username, password);
-    return credential && { kind: "credential", ...credential };
+    return credential && { kind: "credential", ...credential, account: await this.accounts.get(credential.accountId) };
   }
 
   private async refuseWhileLockedOut(username: string, now: number): Promise<void> {
