@@ -81,7 +81,7 @@ describeEachDialect("media library", (dialect) => {
       const before = blobFiles(app);
       const twoFiles = await upload(app, alice.api, fixture("image.gif").subarray(0), {
         filename: "a.gif",
-        extraParts: [["file", new Blob([fixture("image.bmp")]), "b.bmp"]],
+        extraParts: [["file", new Blob([new Uint8Array(fixture("image.bmp"))]), "b.bmp"]],
       });
       expect(twoFiles).toEqual({ status: 400, json: { httpStatusCode: 400, internalCode: 0, message: "send exactly one part named file" } });
 

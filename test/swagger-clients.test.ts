@@ -65,7 +65,7 @@ describe("generic Swagger clients", () => {
     it("uploads media as multipart, reads its metadata and downloads its bytes", async () => {
       const client = await connect(apiUsername, apiPassword);
       const bytes = fixture("image.gif");
-      const created = await client.apis.media.createMedia({ file: new Blob([bytes]), name: "swagger gif" });
+      const created = await client.apis.media.createMedia({ file: new Blob([new Uint8Array(bytes)]), name: "swagger gif" });
       expect(created.status).toBe(200);
       const id = created.body.id;
       const media = await client.apis.media.getMedia({ id, fields: "id,name,mediaType" });
@@ -101,7 +101,7 @@ describe("generic Swagger clients", () => {
     it("reads media metadata and downloads media, though it sends Accept: image/jpeg", async () => {
       const bytes = fixture("image.bmp");
       const form = new FormData();
-      form.append("file", new Blob([bytes]), "image.bmp");
+      form.append("file", new Blob([new Uint8Array(bytes)]), "image.bmp");
       const uploaded = await fetch(`${app.baseUrl}/v2/media`, { method: "POST", headers: { authorization: basic(apiUsername, apiPassword) }, body: form });
       const { id } = await uploaded.json();
       const client = await connect(apiUsername, apiPassword);

@@ -17,7 +17,7 @@ export async function upload(
   options: { filename?: string; name?: string; extraParts?: Array<[string, string | Blob, string?]> } = {},
 ): Promise<{ status: number; json: any }> {
   const form = new FormData();
-  form.append("file", new Blob([bytes]), options.filename ?? "upload.bin");
+  form.append("file", new Blob([new Uint8Array(bytes)]), options.filename ?? "upload.bin");
   if (options.name !== undefined) form.append("name", options.name);
   for (const [field, value, filename] of options.extraParts ?? []) {
     if (typeof value === "string") form.append(field, value);
