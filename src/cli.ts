@@ -1,10 +1,14 @@
 #!/usr/bin/env node
+import fs from "node:fs";
+import path from "node:path";
 import { Command, Option } from "commander";
 import { AudioConverter } from "./audio/audio-converter.js";
 import { createBlobStore } from "./blobs/index.js";
 import { ConfigError, loadConfig, settings, type RawSettings, type SettingName } from "./config.js";
 import { openDatabase, type Database } from "./db/database.js";
 import { ApiError } from "./errors.js";
+import type { BillingSummary } from "./services/billing.js";
+import { parsePhoneNumber } from "./services/phone-numbers.js";
 import { serve } from "./serve.js";
 import { createServices, type Services } from "./server.js";
 
@@ -121,6 +125,171 @@ withSettings(
     (result) => `password changed for account ${result.id}`,
   ),
 );
+
+const outbox = program.command("outbox").description("the verification calls queued and sent");
+
+withSettings(
+  outbox
+    .command("list")
+    .description("list calls, newest first, with their codes until they expire")
+    .option("--account-id <id>", "only this account's calls")
+    .option("--to <number>", "only calls to this number")
+    .addOption(new Option("--status <status>", "only calls in this status").choices(["PENDING", "SENT", "FAILED"]))
+    .option("--limit <n>", "page size (1-1000)", "100")
+    .option("--offset <n>", "page offset", "0")
+    .option("--json", "print JSON"),
+  storageSettings,
+).action(
+  async (options: RawSettings & { json?: boolean; accountId?: string; to?: string; status?: "PENDING" | "SENT" | "FAILED"; limit: string; offset: string }) =>
+    withServices(
+      options,
+      (services) =>
+        services.outbox.list(
+          {
+            accountId: options.accountId === undefined ? undefined : pageNumber(options.accountId, 1, Number.MAX_SAFE_INTEGER, "--account-id"),
+            to: options.to === undefined ? undefined : parsePhoneNumber(options.to, "--to"),
+            status: options.status,
+          },
+          { limit: pageNumber(options.limit, 1, 1000, "--limit"), offset: pageNumber(options.offset, 0, 2 ** 31 - 1, "--offset") },
+        ),
+      (page) =>
+        [
+          `${page.totalCount} call(s)`,
+          ...page.items.map((c) =>
+            [c.id, c.accountId, c.to, c.status, c.code ?? "-", `${c.attempts} attempt(s)`, new Date(c.created).toISOString(), ...(c.lastError ? [c.lastError] : [])].join("\t"),
+          ),
+        ].join("\n"),
+    ),
+);
+
+withSettings(
+  program
+    .command("plan")
+    .description("billing plans")
+    .command("set")
+    .description("set an account's billing plan (plan credits renew each UTC month)")
+    .requiredOption("--account <id>", "account id")
+    .requiredOption("--name <name>", "plan name")
+    .requiredOption("--monthly-credits <credits>", "plan credits per month")
+    .requiredOption("--credits-per-call-minute <credits>", "credits per started call minute")
+    .requiredOption("--credits-per-text <credits>", "credits per text sent")
+    .option("--json", "print JSON"),
+  storageSettings,
+).action(
+  async (options: RawSettings & { json?: boolean; account: string; name: string; monthlyCredits: string; creditsPerCallMinute: string; creditsPerText: string }) =>
+    withServices(
+      options,
+      (services) =>
+        services.billing.setPlan(pageNumber(options.account, 1, Number.MAX_SAFE_INTEGER, "--account"), {
+          name: options.name,
+          monthlyCredits: creditsArgument(options.monthlyCredits, "--monthly-credits"),
+          creditsPerCallMinute: creditsArgument(options.creditsPerCallMinute, "--credits-per-call-minute"),
+          creditsPerText: creditsArgument(options.creditsPerText, "--credits-per-text"),
+        }),
+      billingLine,
+    ),
+);
+
+withSettings(
+  program
+    .command("credits")
+    .description("pay-as-you-go credits")
+    .command("add")
+    .description("add pay-as-you-go credits to an account (a negative amount deducts)")
+    .requiredOption("--account <id>", "account id")
+    .requiredOption("--amount <credits>", "credits, at most 4 decimals")
+    .option("--json", "print JSON"),
+  storageSettings,
+).action(async (options: RawSettings & { json?: boolean; account: string; amount: string }) =>
+  withServices(
+    options,
+    (services) => services.billing.addCredits(pageNumber(options.account, 1, Number.MAX_SAFE_INTEGER, "--account"), creditsArgument(options.amount, "--amount")),
+    billingLine,
+  ),
+);
+
+withSettings(
+  program
+    .command("call")
+    .description("calls, as the operator's telephony reports them")
+    .command("ingest")
+    .description("record a finished call, charge it, and attach its recording (what a telephony hook runs)")
+    .requiredOption("--account <id>", "account id")
+    .requiredOption("--from <number>", "calling number, E.164 digits")
+    .requiredOption("--to <number>", "called number, E.164 digits")
+    .requiredOption("--start <time>", "when the call started: unix milliseconds or ISO 8601 (2026-11-28T09:30:00Z)")
+    .requiredOption("--duration <seconds>", "call length in whole seconds")
+    .option("--campaign-id <id>", "the broadcast the call belongs to")
+    .option("--external-id <id>", "your id for the call: running again with it does not charge again")
+    .option("--recording <file>", "MP3 or WAV file to attach (WAV is converted to MP3)")
+    .option("--recording-name <name>", "recording name (default: the file name without its extension)")
+    .option("--json", "print JSON"),
+  [...storageSettings, "recordingMaxBytes", "publicUrl"],
+).action(
+  async (
+    options: RawSettings & {
+      json?: boolean;
+      account: string;
+      from: string;
+      to: string;
+      start: string;
+      duration: string;
+      campaignId?: string;
+      externalId?: string;
+      recording?: string;
+      recordingName?: string;
+    },
+  ) =>
+    withServices(
+      options,
+      async (services) => {
+        const config = loadConfig(options);
+        const file = options.recording;
+        if (file !== undefined && !fs.statSync(file, { throwIfNoEntry: false })?.isFile()) throw new ConfigError(`--recording: ${file} is not a file`);
+        const { call } = await services.calls.ingest(pageNumber(options.account, 1, Number.MAX_SAFE_INTEGER, "--account"), {
+          fromNumber: options.from,
+          toNumber: options.to,
+          startTime: timeArgument(options.start, "--start"),
+          durationSeconds: pageNumber(options.duration, 0, Number.MAX_SAFE_INTEGER, "--duration"),
+          campaignId: options.campaignId === undefined ? undefined : pageNumber(options.campaignId, 1, Number.MAX_SAFE_INTEGER, "--campaign-id"),
+          externalId: options.externalId,
+        });
+        if (file === undefined) return { call };
+        const name = options.recordingName ?? path.basename(file).replace(/\.[^.]*$/, "");
+        // No request to take a host from: links point at the configured public URL, else the default listen address.
+        const publicBase = config.publicUrl ?? `http://${config.host}:${config.port}`;
+        // If this fails the call stays charged: run again with the same --external-id to attach only.
+        const recording = await services.recordings.attach(call.id, name, fs.createReadStream(file), publicBase);
+        return { call, recording };
+      },
+      ({ call, recording }) =>
+        [
+          `call ${call.id} of account ${call.accountId}: ${call.charge.minutes} minute(s), ${call.charge.credits} credit(s) ` +
+            `(${call.charge.planCredits} plan, ${call.charge.payAsYouGoCredits} pay-as-you-go)`,
+          ...(recording ? [`recording ${recording.id} "${recording.name}": ${recording.state}, ${recording.lengthInSeconds} s, ${recording.mp3Url}`] : []),
+        ].join("\n"),
+    ),
+);
+
+function billingLine(summary: BillingSummary): string {
+  const { plan } = summary;
+  return (
+    `plan "${plan.name}" (${plan.monthlyCredits} credits/month, ${plan.creditsPerCallMinute}/call minute, ${plan.creditsPerText}/text): ` +
+    `${summary.remainingPlanCredits} plan + ${summary.remainingPayAsYouGoCredits} pay-as-you-go = ${summary.totalRemainingCredits} credits left this month`
+  );
+}
+
+/** A decimal number; whether it has too many decimals is the billing service's to say. */
+function creditsArgument(text: string, flag: string): number {
+  if (!/^-?\d+(\.\d+)?$/.test(text)) throw new ConfigError(`${flag}: "${text}" is not a number of credits`);
+  return Number(text);
+}
+
+function timeArgument(text: string, flag: string): number {
+  const value = /^\d+$/.test(text) ? Number(text) : /^\d{4}-\d\d-\d\dT/.test(text) ? Date.parse(text) : NaN;
+  if (!Number.isSafeInteger(value)) throw new ConfigError(`${flag}: "${text}" is not unix milliseconds or an ISO 8601 time such as 2026-11-28T09:30:00Z`);
+  return value;
+}
 
 function pageNumber(text: string, min: number, max: number, flag: string): number {
   const value = /^\d+$/.test(text) ? Number(text) : NaN;

@@ -1,4 +1,6 @@
 import path from "node:path";
+import { maxPlanCredits, maxPlanRate, type Plan } from "./services/billing.js";
+import { unitsPerCredit } from "./services/credits.js";
 
 // One typed configuration, read from SWITCHBOARD_* environment variables and overridden by CLI
 // flags. Every value is checked here, at start, so a typo fails loudly before anything listens.
@@ -17,6 +19,19 @@ export interface Config {
   blobUrl?: string;
   s3: { endpoint?: string; region?: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle?: boolean };
   mediaMaxBytes: number;
+  /** Largest call-recording upload; a WAV is converted in memory, so this also bounds that memory. */
+  recordingMaxBytes: number;
+  /** The plan of every account the operator has not given one (credits in ten-thousandths). */
+  defaultPlan: Plan;
+  callerIds: {
+    codeLength: number;
+    codeTtlSeconds: number;
+    /** One send per number per this many seconds. */
+    resendIntervalSeconds: number;
+    sendsPerHour: number;
+  };
+  /** Verification calls: logged when no webhook is set, else POSTed to it, signed with the secret. */
+  calls: { webhookUrl?: string; webhookSecret?: string; webhookTimeoutMs: number; maxAttempts: number };
 }
 
 /** The setting names, each an environment variable and a CLI flag (`--port`, `--data-dir`, …). */
@@ -35,6 +50,19 @@ export const settings = {
   s3SecretAccessKey: { env: "SWITCHBOARD_S3_SECRET_ACCESS_KEY", flag: "--s3-secret-access-key <secret>", help: "S3 secret access key" },
   s3ForcePathStyle: { env: "SWITCHBOARD_S3_FORCE_PATH_STYLE", flag: "--s3-force-path-style <bool>", help: "true for MinIO-style path addressing (default false)" },
   mediaMaxBytes: { env: "SWITCHBOARD_MEDIA_MAX_BYTES", flag: "--media-max-bytes <bytes>", help: "largest media upload in bytes (default 26214400, 25 MiB)" },
+  recordingMaxBytes: { env: "SWITCHBOARD_RECORDING_MAX_BYTES", flag: "--recording-max-bytes <bytes>", help: "largest call-recording upload in bytes (default 67108864, 64 MiB)" },
+  planName: { env: "SWITCHBOARD_PLAN_NAME", flag: "--plan-name <name>", help: "name of the default billing plan (default \"Pay As You Go\")" },
+  planMonthlyCredits: { env: "SWITCHBOARD_PLAN_MONTHLY_CREDITS", flag: "--plan-monthly-credits <credits>", help: "plan credits per UTC month of the default plan (default 0)" },
+  planCreditsPerCallMinute: { env: "SWITCHBOARD_PLAN_CREDITS_PER_CALL_MINUTE", flag: "--plan-credits-per-call-minute <credits>", help: "credits per started call minute, default plan (default 1)" },
+  planCreditsPerText: { env: "SWITCHBOARD_PLAN_CREDITS_PER_TEXT", flag: "--plan-credits-per-text <credits>", help: "credits per text sent, default plan (default 1)" },
+  callerIdCodeLength: { env: "SWITCHBOARD_CALLER_ID_CODE_LENGTH", flag: "--caller-id-code-length <digits>", help: "digits in a caller-ID verification code, 4-10 (default 6)" },
+  callerIdCodeTtlSeconds: { env: "SWITCHBOARD_CALLER_ID_CODE_TTL_SECONDS", flag: "--caller-id-code-ttl-seconds <s>", help: "how long a verification code works (default 600)" },
+  callerIdResendSeconds: { env: "SWITCHBOARD_CALLER_ID_RESEND_SECONDS", flag: "--caller-id-resend-seconds <s>", help: "one verification call per number per this many seconds (default 60)" },
+  callerIdSendsPerHour: { env: "SWITCHBOARD_CALLER_ID_SENDS_PER_HOUR", flag: "--caller-id-sends-per-hour <n>", help: "verification calls per account per hour (default 20)" },
+  callsWebhookUrl: { env: "SWITCHBOARD_CALLS_WEBHOOK_URL", flag: "--calls-webhook-url <url>", help: "POST verification calls to this URL (default: log them)" },
+  callsWebhookSecret: { env: "SWITCHBOARD_CALLS_WEBHOOK_SECRET", flag: "--calls-webhook-secret <secret>", help: "HMAC-SHA256 key of the webhook signature (16+ characters; required with the URL)" },
+  callsWebhookTimeoutMs: { env: "SWITCHBOARD_CALLS_WEBHOOK_TIMEOUT_MS", flag: "--calls-webhook-timeout-ms <ms>", help: "give up on a webhook request after this long and retry (default 10000)" },
+  callsMaxAttempts: { env: "SWITCHBOARD_CALLS_MAX_ATTEMPTS", flag: "--calls-max-attempts <n>", help: "delivery attempts per call before it is FAILED (default 8)" },
 } as const;
 
 export type SettingName = keyof typeof settings;
@@ -97,6 +125,29 @@ export function loadConfig(flags: RawSettings = {}, env: NodeJS.ProcessEnv = pro
   const mediaMaxBytes = /^\d{1,15}$/.test(maxText) ? Number(maxText) : NaN;
   if (!(mediaMaxBytes >= 1)) fail("mediaMaxBytes", `"${maxText}" is not a positive number of bytes`);
 
+  const whole = (name: SettingName, fallback: number, min: number, max: number): number => {
+    const text = raw(name) ?? String(fallback);
+    const value = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
+    if (!(value >= min && value <= max)) fail(name, `"${text}" is not a whole number from ${min} to ${max}`);
+    return value;
+  };
+
+  const credits = (name: SettingName, fallback: string, max: number): number => {
+    const text = raw(name) ?? fallback;
+    const value = /^\d{1,10}(\.\d{1,4})?$/.test(text) ? Number(text) : NaN;
+    if (!(value <= max)) fail(name, `"${text}" is not a number of credits from 0 to ${max} with at most 4 decimals`);
+    return Math.round(value * unitsPerCredit);
+  };
+  const planName = raw("planName") ?? "Pay As You Go";
+  if (planName.length > 255) fail("planName", "must be at most 255 characters");
+
+  const webhookUrl = raw("callsWebhookUrl");
+  const webhookSecret = raw("callsWebhookSecret");
+  if (webhookUrl !== undefined && !/^https?:\/\/./.test(webhookUrl)) fail("callsWebhookUrl", `"${webhookUrl}" is not an http(s) URL`);
+  if (webhookUrl !== undefined && webhookSecret === undefined) fail("callsWebhookSecret", "is required with SWITCHBOARD_CALLS_WEBHOOK_URL, to sign its requests");
+  if (webhookSecret !== undefined && webhookSecret.length < 16) fail("callsWebhookSecret", "must be at least 16 characters");
+  if (webhookSecret !== undefined && webhookUrl === undefined) fail("callsWebhookSecret", "has no use without SWITCHBOARD_CALLS_WEBHOOK_URL");
+
   return {
     port,
     host: raw("host") ?? "127.0.0.1",
@@ -114,5 +165,24 @@ export function loadConfig(flags: RawSettings = {}, env: NodeJS.ProcessEnv = pro
       forcePathStyle: pathStyle === undefined ? undefined : pathStyle === "true",
     },
     mediaMaxBytes,
+    recordingMaxBytes: whole("recordingMaxBytes", 64 * 1024 * 1024, 1, 2 ** 31 - 1),
+    defaultPlan: {
+      name: planName,
+      monthlyCredits: credits("planMonthlyCredits", "0", maxPlanCredits),
+      creditsPerCallMinute: credits("planCreditsPerCallMinute", "1", maxPlanRate),
+      creditsPerText: credits("planCreditsPerText", "1", maxPlanRate),
+    },
+    callerIds: {
+      codeLength: whole("callerIdCodeLength", 6, 4, 10),
+      codeTtlSeconds: whole("callerIdCodeTtlSeconds", 600, 1, 86_400),
+      resendIntervalSeconds: whole("callerIdResendSeconds", 60, 0, 86_400),
+      sendsPerHour: whole("callerIdSendsPerHour", 20, 1, 1_000_000),
+    },
+    calls: {
+      webhookUrl,
+      webhookSecret,
+      webhookTimeoutMs: whole("callsWebhookTimeoutMs", 10_000, 1, 600_000),
+      maxAttempts: whole("callsMaxAttempts", 8, 1, 100),
+    },
   };
 }

@@ -13,7 +13,7 @@ export async function serve(config: Config): Promise<void> {
   const blobs = createBlobStore(config);
   const converter = new AudioConverter();
   const admin = resolveAdminToken(config.adminToken, config.dataDir);
-  const { app, services } = await buildApp({ config, database, blobs, converter, adminToken: admin.token });
+  const { app, services } = await buildApp({ config, database, blobs, converter, adminToken: admin.token, deliverCalls: true });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -36,6 +36,9 @@ export async function serve(config: Config): Promise<void> {
   const lines = [
     `Switchboard is serving the CallFire API v2 at ${base}/v2 (${database.dialect}, data in ${config.dataDir})`,
     `  API reference: ${base}/docs   Swagger: ${base}/v2/api-docs/swagger.json`,
+    config.calls.webhookUrl
+      ? `  verification calls: POSTed to the webhook at ${new URL(config.calls.webhookUrl).host}`
+      : "  verification calls: logged (set SWITCHBOARD_CALLS_WEBHOOK_URL to place them)",
     admin.file ? `  operator token: in ${admin.file} (Authorization: Bearer <token> on ${base}/admin/v1)` : "  operator token: from SWITCHBOARD_ADMIN_TOKEN",
   ];
   if (demo) {

@@ -3,24 +3,37 @@ import http from "node:http";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { adminAccountRoutes } from "./admin/accounts.js";
+import { adminBillingRoutes } from "./admin/billing.js";
+import { adminCallRoutes } from "./admin/calls.js";
+import { adminOutboxRoutes } from "./admin/outbox.js";
 import { requireAdminToken } from "./admin/bearer-auth.js";
+import { callRecordingRoutes } from "./api/call-recordings.js";
 import { meAccountRoutes } from "./api/me-account.js";
+import { meBillingRoutes } from "./api/me-billing.js";
 import { meApiCredentialRoutes } from "./api/me-api-credentials.js";
+import { meCallerIdRoutes } from "./api/me-callerids.js";
 import { mediaRoutes } from "./api/media.js";
 import multipart from "@fastify/multipart";
 import type { AudioConverter } from "./audio/audio-converter.js";
 import type { BlobStore } from "./blobs/blob-store.js";
 import type { Config } from "./config.js";
 import type { Database } from "./db/database.js";
+import { createCallDeliveryWorker, type CallDeliveryWorker } from "./delivery/call-delivery-worker.js";
+import { silentLog, type DeliveryLog } from "./delivery/call-transport.js";
 import { BadRequest } from "./errors.js";
 import { requireBasicAuth } from "./http/basic-auth.js";
 import { installContractDocuments } from "./http/contract-documents.js";
-import { formatSchemaErrors, installErrorHandling } from "./http/error-handler.js";
+import { formatSchemaErrors, installErrorHandling, renderFrameworkError } from "./http/error-handler.js";
 import { installOperations } from "./http/operations.js";
 import { installPartialResponses } from "./http/partial-responses.js";
 import { sharedSchemas } from "./http/schemas.js";
 import { AccountService } from "./services/accounts.js";
 import { ApiCredentialService } from "./services/api-credentials.js";
+import { BillingService } from "./services/billing.js";
+import { CallOutbox } from "./services/call-outbox.js";
+import { CallRecordingService } from "./services/call-recordings.js";
+import { CallService } from "./services/calls.js";
+import { CallerIdService } from "./services/caller-ids.js";
 import { MediaService } from "./services/media.js";
 import { Authenticator, type AuthenticatorOptions } from "./services/authenticator.js";
 
@@ -33,6 +46,9 @@ export interface AppDependencies {
   authenticator?: Partial<AuthenticatorOptions>;
   /** Where logs go (default stdout); tests read them to check what is never logged. */
   logStream?: NodeJS.WritableStream;
+  /** Run the call-delivery worker while the app is up (`serve` does; tests call it by hand). */
+  deliverCalls?: boolean;
+  now?: () => number;
 }
 
 export interface Services {
@@ -40,6 +56,12 @@ export interface Services {
   credentials: ApiCredentialService;
   authenticator: Authenticator;
   media: MediaService;
+  callerIds: CallerIdService;
+  outbox: CallOutbox;
+  callDelivery: CallDeliveryWorker;
+  billing: BillingService;
+  calls: CallService;
+  recordings: CallRecordingService;
 }
 
 export const bodyLimit = 1024 * 1024;
@@ -50,21 +72,30 @@ export interface ServicePorts {
   converter: AudioConverter;
   config: Config;
   authenticator?: Partial<AuthenticatorOptions>;
+  /** The clock of caller-ID codes, throttles, call delivery and billing months (tests move it). */
+  now?: () => number;
+  /** Where call delivery logs (and the log transport places its calls). */
+  log?: DeliveryLog;
 }
 
 /** The domain services on the given ports; the CLI uses them without any HTTP. */
-export function createServices({ database, blobs, converter, config, authenticator: authenticatorOptions }: ServicePorts): Services {
+export function createServices({ database, blobs, converter, config, authenticator: authenticatorOptions, now = Date.now, log = silentLog }: ServicePorts): Services {
   const accounts = new AccountService(database.db);
   const credentials = new ApiCredentialService(database.db);
   const authenticator = new Authenticator(database.db, accounts, credentials, authenticatorOptions);
   const media = new MediaService(database.db, blobs, converter, { maxBytes: config.mediaMaxBytes });
-  return { accounts, credentials, authenticator, media };
+  const callerIds = new CallerIdService(database.db, database.dialect, config.callerIds, now);
+  const outbox = new CallOutbox(database.db, database.dialect, now);
+  const callDelivery = createCallDeliveryWorker(config.calls, outbox, log);
+  const billing = new BillingService(database.db, config.defaultPlan, now);
+  const calls = new CallService(database.db, billing, now);
+  const recordings = new CallRecordingService(database.db, blobs, converter, { maxBytes: config.recordingMaxBytes, now });
+  return { accounts, credentials, authenticator, media, callerIds, outbox, callDelivery, billing, calls, recordings };
 }
 
 /** Builds the whole HTTP application on the given ports; it does not listen. */
 export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyInstance; services: Services }> {
   const { config, database, blobs } = deps;
-  const services = createServices(deps);
 
   const app = Fastify({
     logger: {
@@ -77,6 +108,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
     forceCloseConnections: "idle",
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true } },
     schemaErrorFormatter: (errors, dataVar) => formatSchemaErrors(errors, dataVar),
+    frameworkErrors: renderFrameworkError,
     // Set on the raw response before Fastify sees it: cheaper than a hook on every request.
     serverFactory: (handler) =>
       http.createServer((request, response) => {
@@ -84,6 +116,9 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
         handler(request, response);
       }),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  const services = createServices({ ...deps, log: app.log });
+  if (deps.deliverCalls) app.addHook("onReady", async () => services.callDelivery.start());
+  app.addHook("onClose", () => services.callDelivery.stop());
 
   // The Java and C# SDKs send Content-Type: application/json on bodiless POSTs.
   const parseJson = app.getDefaultJsonParser("error", "error");
@@ -114,7 +149,10 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
       requireBasicAuth(v2, services.authenticator);
       await v2.register(meAccountRoutes);
       await v2.register(meApiCredentialRoutes, { credentials: services.credentials });
+      await v2.register(meCallerIdRoutes, { callerIds: services.callerIds });
       await v2.register(mediaRoutes, { media: services.media, publicUrl: config.publicUrl });
+      await v2.register(meBillingRoutes, { billing: services.billing });
+      await v2.register(callRecordingRoutes, { recordings: services.recordings, publicUrl: config.publicUrl });
     },
     { prefix: "/v2" },
   );
@@ -123,6 +161,14 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
     async (admin) => {
       requireAdminToken(admin, deps.adminToken);
       await admin.register(adminAccountRoutes, { accounts: services.accounts });
+      await admin.register(adminOutboxRoutes, { outbox: services.outbox });
+      await admin.register(adminBillingRoutes, { billing: services.billing });
+      await admin.register(adminCallRoutes, {
+        calls: services.calls,
+        recordings: services.recordings,
+        recordingMaxBytes: config.recordingMaxBytes,
+        publicUrl: config.publicUrl,
+      });
     },
     { prefix: "/admin/v1" },
   );

@@ -77,15 +77,17 @@ function openPostgres(url: string, schema?: string): Database {
     },
   });
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
-  return wrap(db, "postgres");
+  return wrap(db, "postgres", schema);
 }
 
-function wrap(db: Kysely<Tables>, dialect: Dialect): Database {
+function wrap(db: Kysely<Tables>, dialect: Dialect, schema?: string): Database {
   return {
     db,
     dialect,
     async migrate() {
-      const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
+      // Kysely looks for its migration tables in every schema unless told which: another
+      // schema's (a parallel test's) would pass for ours.
+      const migrator = new Migrator({ db, provider: migrationProvider(dialect), migrationTableSchema: schema });
       const { error, results } = await migrator.migrateToLatest();
       const failed = results?.find((r) => r.status === "Error");
       if (error || failed) {

@@ -57,15 +57,147 @@ export interface MediaRenditionTable {
   sha256: string;
 }
 
+/** A key every node shares, created by the first node that needs it. */
+export interface ServerSecretTable {
+  name: string;
+  /** base64url of random bytes. */
+  value: string;
+  created: number;
+}
+
+/** A number an account has asked to verify, and where that verification stands. */
+export interface CallerIdTable {
+  id: Generated<number>;
+  account_id: number;
+  /** E.164 digits without "+". */
+  phone_number: string;
+  verified_at: number | null;
+  /** HMAC-SHA256 hex of the pending code: the code itself is kept only in the outbox, until it expires. */
+  code_digest: string | null;
+  code_expires_at: number | null;
+  failed_attempts: number;
+  created: number;
+}
+
+export type CallStatus = "PENDING" | "SENT" | "FAILED";
+
+/** A verification call to place: written with its code, delivered by the worker at least once. */
+export interface CallOutboxTable {
+  id: Generated<number>;
+  /** Stable across retries, so receivers can drop duplicates. */
+  call_id: string;
+  account_id: number;
+  to_number: string;
+  /** In clear because the call must speak it; erased (null) once the code expires. */
+  code: string | null;
+  message: string | null;
+  code_expires_at: number | null;
+  status: CallStatus;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: number;
+  created: number;
+  updated: number;
+}
+
+/** An account's plan (null: the configured default plan), pay-as-you-go balance and this month's plan usage. Credits in ten-thousandths. */
+export interface BillingAccountTable {
+  account_id: number;
+  plan_name: string | null;
+  plan_monthly_credits: number | null;
+  plan_credits_per_call_minute: number | null;
+  plan_credits_per_text: number | null;
+  /** May be negative: usage that happened is charged even when nothing is left. */
+  pay_as_you_go: Generated<number>;
+  /** First millisecond of the UTC month `plan_credits_used` counts; only ever moves forward. */
+  plan_month_start: Generated<number>;
+  plan_credits_used: Generated<number>;
+}
+
+/** An operator's top-up (positive) or deduction (negative) of pay-as-you-go credits. Append-only. */
+export interface CreditAdjustmentTable {
+  id: Generated<number>;
+  account_id: number;
+  amount: number;
+  created: number;
+}
+
+/** A finished call, ingested by the operator. */
+export interface CallTable {
+  id: Generated<number>;
+  account_id: number;
+  /** E.164 digits without "+". */
+  from_number: string;
+  to_number: string;
+  start_time: number;
+  duration_seconds: number;
+  campaign_id: number | null;
+  /** The operator's idempotency key, unique per account. */
+  external_id: string | null;
+  created: number;
+}
+
+export type UsageKind = "CALL" | "TEXT";
+
+/** One charge in the append-only usage ledger. Credits in ten-thousandths. */
+export interface UsageChargeTable {
+  id: Generated<number>;
+  account_id: number;
+  kind: UsageKind;
+  /** When the usage happened (a call's start): what getCreditUsage intervals select on. */
+  time: number;
+  /** When it was charged: which month's plan credits it took. */
+  charged_at: number;
+  call_id: number | null;
+  /** Texts' idempotency key, unique per account. */
+  external_id: string | null;
+  call_minutes: number;
+  texts: number;
+  credits: number;
+  plan_credits: number;
+  pay_as_you_go_credits: number;
+}
+
+export type CallRecordingState = "RECORDING" | "READY" | "ERROR";
+
+/** A call's recording; the audio columns are set once it is READY. */
+export interface CallRecordingTable {
+  id: Generated<number>;
+  account_id: number;
+  call_id: number;
+  /** Unique within the call. */
+  name: string;
+  state: CallRecordingState;
+  created: number;
+  /** The MP3 (a WAV upload is converted before it is stored). */
+  blob_key: string | null;
+  length_in_bytes: number | null;
+  sha256: string | null;
+  duration_ms: number | null;
+}
+
 export interface Tables {
   account: AccountTable;
   api_credential: ApiCredentialTable;
   login_failure: LoginFailureTable;
   media: MediaTable;
   media_rendition: MediaRenditionTable;
+  server_secret: ServerSecretTable;
+  caller_id: CallerIdTable;
+  call_outbox: CallOutboxTable;
+  billing_account: BillingAccountTable;
+  credit_adjustment: CreditAdjustmentTable;
+  call: CallTable;
+  usage_charge: UsageChargeTable;
+  call_recording: CallRecordingTable;
 }
 
 export type AccountRow = Selectable<AccountTable>;
 export type NewAccountRow = Insertable<AccountTable>;
 export type ApiCredentialRow = Selectable<ApiCredentialTable>;
 export type MediaRow = Selectable<MediaTable>;
+export type CallerIdRow = Selectable<CallerIdTable>;
+export type CallOutboxRow = Selectable<CallOutboxTable>;
+export type CallRow = Selectable<CallTable>;
+export type CallRecordingRow = Selectable<CallRecordingTable>;
+export type BillingAccountRow = Selectable<BillingAccountTable>;

@@ -54,6 +54,21 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
 }
 
+/**
+ * Errors Fastify raises before any route runs, which it would otherwise answer in its own shape:
+ * a path parameter longer than its 100-character limit (a 10 KB caller id) or a malformed
+ * percent-encoding. Both are the client's: 400.
+ */
+export function renderFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const message =
+    error.code === "FST_ERR_MAX_PARAM_LENGTH"
+      ? "path parameter: must NOT have more than 100 characters"
+      : error.code === "FST_ERR_BAD_URL"
+        ? "the URL path is not validly percent-encoded"
+        : error.message;
+  void reply.code(400).send(errorMessage(400, message));
+}
+
 /** Fastify's own messages, in CallFire's short lower-case style where they would confuse. */
 function clientErrorMessage(error: FastifyError): string {
   switch (error.code) {

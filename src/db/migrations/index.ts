@@ -2,6 +2,8 @@ import type { Migration, MigrationProvider } from "kysely";
 import type { Dialect } from "./columns.js";
 import { accountsAndCredentials } from "./0001-accounts-and-credentials.js";
 import { media } from "./0002-media.js";
+import { callerIds } from "./0003-caller-ids.js";
+import { callsAndBilling } from "./0004-calls-and-billing.js";
 
 // Migrations are listed here, in order, rather than discovered on disk: the same list runs from
 // the TypeScript sources in tests and from dist/ in production.
@@ -9,6 +11,8 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
   const migrations: Record<string, Migration> = {
     "0001-accounts-and-credentials": accountsAndCredentials(dialect),
     "0002-media": media(dialect),
+    "0003-caller-ids": callerIds(dialect),
+    "0004-calls-and-billing": callsAndBilling(dialect),
   };
   return { getMigrations: async () => migrations };
 }

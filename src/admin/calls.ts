@@ -1,0 +1,133 @@
+import type { Readable } from "node:stream";
+import { Type, type Static } from "@sinclair/typebox";
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { FastifyRequest } from "fastify";
+import { callRecordingProperties } from "../api/call-recordings.js";
+import { BadRequest } from "../errors.js";
+import { publicBaseUrl } from "../http/public-url.js";
+import { IdParam, errorRef } from "../http/schemas.js";
+import type { CallRecordingService } from "../services/call-recordings.js";
+import type { CallService } from "../services/calls.js";
+import { Charge, ExternalId, adminErrors } from "./billing.js";
+
+const Call = Type.Object({
+  id: Type.Integer(),
+  accountId: Type.Integer(),
+  fromNumber: Type.String(),
+  toNumber: Type.String(),
+  startTime: Type.Integer(),
+  durationSeconds: Type.Integer(),
+  campaignId: Type.Optional(Type.Integer()),
+  externalId: Type.Optional(Type.String()),
+  created: Type.Integer(),
+  charge: Type.Object({ minutes: Type.Integer(), ...Charge.properties }),
+});
+
+const CallBody = Type.Object(
+  {
+    fromNumber: Type.String({ maxLength: 16 }),
+    toNumber: Type.String({ maxLength: 16 }),
+    startTime: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: "unix milliseconds" }),
+    durationSeconds: Type.Integer(),
+    campaignId: Type.Optional(IdParam),
+    externalId: Type.Optional(ExternalId),
+  },
+  { additionalProperties: false },
+);
+
+const CreateRecordingBody = Type.Object(
+  { name: Type.String(), state: Type.Optional(Type.Literal("RECORDING")) },
+  { additionalProperties: false },
+);
+
+const Recording = Type.Object(callRecordingProperties);
+const recordingErrors = { ...adminErrors, 413: errorRef };
+
+export interface AdminCallRouteOptions {
+  calls: CallService;
+  recordings: CallRecordingService;
+  recordingMaxBytes: number;
+  publicUrl?: string;
+}
+
+export const adminCallRoutes: FastifyPluginAsyncTypebox<AdminCallRouteOptions> = async (app, { calls, recordings, recordingMaxBytes, publicUrl }) => {
+  /**
+   * Streams the part named `file` to `use`, with the form fields sent before it. Fields after the
+   * file are not seen: send `name` first (curl -F sends parts in command-line order).
+   */
+  const withUploadedFile = async <T>(request: FastifyRequest, use: (fields: Record<string, string>, file: Readable) => Promise<T>): Promise<T> => {
+    const fields: Record<string, string> = {};
+    for await (const part of request.parts({ limits: { fileSize: recordingMaxBytes + 1, files: 1 } })) {
+      if (part.type === "field") {
+        fields[part.fieldname] = String(part.value);
+        continue;
+      }
+      if (part.fieldname !== "file") {
+        part.file.resume();
+        throw new BadRequest(`unexpected file part "${part.fieldname}": send the audio in a part named file`);
+      }
+      try {
+        return await use(fields, part.file);
+      } finally {
+        // Whatever was not read (the upload was refused early) is drained so the reply can go out.
+        part.file.resume();
+      }
+    }
+    throw new BadRequest("the part named file is required");
+  };
+
+  app.post(
+    "/accounts/:id/calls",
+    { schema: { params: Type.Object({ id: IdParam }), body: CallBody, response: { 200: Call, 201: Call, ...adminErrors } } },
+    async (request, reply) => {
+      const { call, created } = await calls.ingest(request.params.id, request.body);
+      return reply.code(created ? 201 : 200).send(call);
+    },
+  );
+
+  app.post(
+    "/calls/:callId/recordings",
+    {
+      schema: {
+        params: Type.Object({ callId: IdParam }),
+        // JSON creates a recording in progress; multipart (name, then file) attaches a finished one.
+        body: { content: { "application/json": { schema: CreateRecordingBody } } },
+        response: { 201: Recording, ...recordingErrors },
+      },
+    },
+    async (request, reply) => {
+      const base = publicBaseUrl(request, publicUrl);
+      const { callId } = request.params;
+      if (!request.isMultipart()) {
+        const { name } = request.body as Static<typeof CreateRecordingBody>;
+        return reply.code(201).send(await recordings.create(callId, name, base));
+      }
+      const recording = await withUploadedFile(request, (fields, file) => {
+        if (fields.name === undefined) throw new BadRequest("the field name is required, before the part named file");
+        return recordings.attach(callId, fields.name, file, base);
+      });
+      return reply.code(201).send(recording);
+    },
+  );
+
+  app.put(
+    "/recordings/:id/audio",
+    { schema: { params: Type.Object({ id: IdParam }), response: { 200: Recording, ...recordingErrors } } },
+    async (request) => {
+      if (!request.isMultipart()) throw new BadRequest("send the audio as multipart/form-data, in a part named file");
+      return withUploadedFile(request, (_fields, file) => recordings.complete(request.params.id, file, publicBaseUrl(request, publicUrl)));
+    },
+  );
+
+  app.put(
+    "/recordings/:id",
+    {
+      schema: {
+        params: Type.Object({ id: IdParam }),
+        body: Type.Object({ state: Type.Literal("ERROR") }, { additionalProperties: false }),
+        response: { 200: Recording, ...recordingErrors },
+      },
+    },
+    async (request) => recordings.markError(request.params.id, publicBaseUrl(request, publicUrl)),
+  );
+};

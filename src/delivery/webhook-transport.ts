@@ -1,0 +1,67 @@
+import { createHmac } from "node:crypto";
+import type { QueuedCall } from "../services/call-outbox.js";
+import type { CallTransport } from "./call-transport.js";
+
+/**
+ * `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`: signing the timestamp with the body
+ * lets a receiver refuse replays of an old request (README shows how to verify it).
+ */
+export function webhookSignature(secret: string, timestamp: number, body: string): string {
+  return `t=${timestamp},v1=${createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex")}`;
+}
+
+/** POSTs each call as JSON to the operator's URL; any 2xx within the timeout is delivered. */
+export class WebhookCallTransport implements CallTransport {
+  constructor(
+    private readonly url: string,
+    private readonly secret: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async place(call: QueuedCall): Promise<void> {
+    const body = JSON.stringify({
+      id: call.id,
+      type: "callerIdVerification",
+      accountId: call.accountId,
+      to: call.to,
+      code: call.code,
+      message: call.message,
+      attempt: call.attempt,
+      created: call.created,
+      expiresAt: call.codeExpiresAt,
+    });
+    // Wall-clock time, not the service clock: the receiver compares it with its own clock.
+    const timestamp = Math.floor(Date.now() / 1000);
+    const signal = AbortSignal.timeout(this.timeoutMs);
+    let response: Response;
+    try {
+      response = await fetch(this.url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "switchboard",
+          "x-switchboard-call-id": call.id,
+          "x-switchboard-signature": webhookSignature(this.secret, timestamp, body),
+        },
+        body,
+        // A redirect would not carry the POST and its signature along as sent: not delivered.
+        redirect: "manual",
+        signal,
+      });
+    } catch (error) {
+      throw new Error(describeFailure(error, this.timeoutMs));
+    }
+    if (response.status >= 200 && response.status < 300) {
+      await response.body?.cancel();
+      return;
+    }
+    const text = await response.text().catch(() => "");
+    throw new Error(`webhook answered HTTP ${response.status}${text ? `: ${text.slice(0, 200)}` : ""}`);
+  }
+}
+
+function describeFailure(error: unknown, timeoutMs: number): string {
+  if ((error as Error).name === "TimeoutError") return `webhook did not answer within ${timeoutMs} ms`;
+  const cause = (error as { cause?: { message?: string } }).cause;
+  return `webhook request failed: ${cause?.message ?? (error as Error).message}`;
+}

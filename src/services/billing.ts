@@ -1,0 +1,315 @@
+import type { Kysely, Transaction } from "kysely";
+import type { BillingAccountRow, Tables, UsageKind } from "../db/tables.js";
+import { BadRequest, Conflict, NotFound } from "../errors.js";
+import { creditsToNumber, creditsToUnits, maxCredits } from "./credits.js";
+
+/** A billing plan; credits in ten-thousandths (src/services/credits.ts). */
+export interface Plan {
+  name: string;
+  monthlyCredits: number;
+  creditsPerCallMinute: number;
+  creditsPerText: number;
+}
+
+export const maxPlanCredits = maxCredits;
+export const maxPlanRate = 10_000;
+/** Usage older than this is a unit mistake (seconds for milliseconds), not a real call. */
+export const earliestUsageTime = Date.UTC(2000, 0, 1);
+
+export interface CreditUsage {
+  intervalBegin: number;
+  intervalEnd: number;
+  callsDurationMinutes: number;
+  textsSent: number;
+  creditsUsed: number;
+}
+
+export interface BillingPlanUsage {
+  intervalStart: number;
+  intervalEnd: number;
+  remainingPlanCredits: number;
+  remainingPayAsYouGoCredits: number;
+  totalRemainingCredits: number;
+}
+
+/** What the operator sees of an account's billing. */
+export interface BillingSummary extends BillingPlanUsage {
+  plan: { name: string; monthlyCredits: number; creditsPerCallMinute: number; creditsPerText: number };
+}
+
+/** One ledger row, in credits. */
+export interface UsageCharge {
+  credits: number;
+  planCredits: number;
+  payAsYouGoCredits: number;
+}
+
+export type Usage = { kind: "CALL"; time: number; callId: number; minutes: number } | { kind: "TEXT"; time: number; texts: number; externalId?: string };
+
+export interface TextUsage {
+  id: number;
+  count: number;
+  time: number;
+  externalId?: string;
+  charge: UsageCharge;
+}
+
+/** A transaction that holds an account's billing row: charges in it are applied one at a time. */
+export interface BillingTransaction {
+  trx: Transaction<Tables>;
+  now: number;
+  /** Appends the usage to the ledger and takes its credits from the plan, then pay-as-you-go. */
+  charge(usage: Usage): Promise<{ id: number; charge: UsageCharge }>;
+}
+
+export class BillingService {
+  constructor(
+    private readonly db: Kysely<Tables>,
+    private readonly defaultPlan: Plan,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async setPlan(accountId: number, input: BillingSummary["plan"]): Promise<BillingSummary> {
+    const name = input.name.trim();
+    if (name.length < 1 || name.length > 255) throw new BadRequest("name: must be 1 to 255 characters");
+    const plan = {
+      plan_name: name,
+      plan_monthly_credits: creditsToUnits(input.monthlyCredits, "monthlyCredits", { min: 0, max: maxPlanCredits }),
+      plan_credits_per_call_minute: creditsToUnits(input.creditsPerCallMinute, "creditsPerCallMinute", { min: 0, max: maxPlanRate }),
+      plan_credits_per_text: creditsToUnits(input.creditsPerText, "creditsPerText", { min: 0, max: maxPlanRate }),
+    };
+    // A new plan keeps this month's usage: remaining plan credits are the new allowance minus it.
+    await this.withBillingLock(accountId, async ({ trx }) => {
+      await trx.updateTable("billing_account").set(plan).where("account_id", "=", accountId).execute();
+    });
+    return this.summary(accountId);
+  }
+
+  /** Adds (or, negative, deducts) pay-as-you-go credits; the balance may go below zero. */
+  async addCredits(accountId: number, amount: number): Promise<BillingSummary> {
+    const units = creditsToUnits(amount, "amount", { min: -maxCredits, max: maxCredits });
+    if (units === 0) throw new BadRequest("amount: must not be 0");
+    await this.withBillingLock(accountId, async ({ trx, now }) => {
+      await trx
+        .updateTable("billing_account")
+        .set((eb) => ({ pay_as_you_go: eb("pay_as_you_go", "+", units) }))
+        .where("account_id", "=", accountId)
+        .execute();
+      await trx.insertInto("credit_adjustment").values({ account_id: accountId, amount: units, created: now }).execute();
+    });
+    return this.summary(accountId);
+  }
+
+  /**
+   * Charges `count` texts sent at `time` (default now). With an `externalId`, a retry of the same
+   * report returns the first charge (`created: false`) instead of charging again; a retry that
+   * leaves `time` to default matches whatever time the first report got.
+   */
+  async recordTexts(accountId: number, input: { count: number; time?: number; externalId?: string }): Promise<{ texts: TextUsage; created: boolean }> {
+    const { count, externalId } = input;
+    if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new BadRequest("count: must be a whole number from 1 to 1000000");
+    const time = input.time ?? this.now();
+    checkUsageTime(time, "time", this.now());
+    return this.withBillingLock(accountId, async ({ trx, charge }) => {
+      if (externalId !== undefined) {
+        const existing = await trx
+          .selectFrom("usage_charge")
+          .selectAll()
+          .where("account_id", "=", accountId)
+          .where("external_id", "=", externalId)
+          .executeTakeFirst();
+        if (existing) {
+          if (existing.texts !== count || (input.time !== undefined && existing.time !== input.time)) {
+            throw new Conflict(`externalId ${externalId} was already used for ${existing.texts} text(s) at ${existing.time}`);
+          }
+          return { texts: { id: existing.id, count, time: existing.time, externalId, charge: chargeOf(existing) }, created: false };
+        }
+      }
+      const charged = await charge({ kind: "TEXT", time, texts: count, externalId });
+      return { texts: { id: charged.id, count, time, externalId, charge: charged.charge }, created: true };
+    });
+  }
+
+  /** Usage recorded in [intervalBegin, intervalEnd): begin defaults to the account's creation, end to now. */
+  async creditUsage(accountId: number, interval: { intervalBegin?: number; intervalEnd?: number }): Promise<CreditUsage> {
+    const intervalEnd = interval.intervalEnd ?? this.now();
+    let intervalBegin = interval.intervalBegin;
+    if (intervalBegin === undefined) {
+      const account = await this.db.selectFrom("account").select("created").where("id", "=", accountId).executeTakeFirst();
+      if (!account) throw new NotFound(`account ${accountId} not found`);
+      intervalBegin = Math.min(account.created, intervalEnd);
+    }
+    if (intervalBegin > intervalEnd) {
+      throw new BadRequest(`intervalBegin (${intervalBegin}) is after intervalEnd (${intervalEnd})`);
+    }
+    // Served by the covering index usage_charge_account_time: no table rows are read.
+    const sums = await this.db
+      .selectFrom("usage_charge")
+      .select((eb) => [
+        eb.fn.coalesce(eb.fn.sum<number>("call_minutes"), eb.lit(0)).as("minutes"),
+        eb.fn.coalesce(eb.fn.sum<number>("texts"), eb.lit(0)).as("texts"),
+        eb.fn.coalesce(eb.fn.sum<number>("credits"), eb.lit(0)).as("credits"),
+      ])
+      .where("account_id", "=", accountId)
+      .where("time", ">=", intervalBegin)
+      .where("time", "<", intervalEnd)
+      .executeTakeFirstOrThrow();
+    return {
+      intervalBegin,
+      intervalEnd,
+      // PostgreSQL sums bigints as numeric, which pg hands back as a string.
+      callsDurationMinutes: Number(sums.minutes),
+      textsSent: Number(sums.texts),
+      creditsUsed: creditsToNumber(Number(sums.credits)),
+    };
+  }
+
+  /** The current UTC calendar month. */
+  async planUsage(accountId: number): Promise<BillingPlanUsage> {
+    return this.planUsageOf(await this.billingRow(accountId));
+  }
+
+  async summary(accountId: number): Promise<BillingSummary> {
+    const account = await this.db.selectFrom("account").select("id").where("id", "=", accountId).executeTakeFirst();
+    if (!account) throw new NotFound(`account ${accountId} not found`);
+    const row = await this.billingRow(accountId);
+    const plan = this.planOf(row);
+    return {
+      plan: {
+        name: plan.name,
+        monthlyCredits: creditsToNumber(plan.monthlyCredits),
+        creditsPerCallMinute: creditsToNumber(plan.creditsPerCallMinute),
+        creditsPerText: creditsToNumber(plan.creditsPerText),
+      },
+      ...this.planUsageOf(row),
+    };
+  }
+
+  private billingRow(accountId: number): Promise<BillingAccountRow | undefined> {
+    return this.db.selectFrom("billing_account").selectAll().where("account_id", "=", accountId).executeTakeFirst();
+  }
+
+  private planUsageOf(row: BillingAccountRow | undefined): BillingPlanUsage {
+    const now = this.now();
+    const monthStart = startOfUtcMonth(now);
+    const plan = this.planOf(row);
+    const used = row && row.plan_month_start >= monthStart ? row.plan_credits_used : 0;
+    const remainingPlan = Math.max(0, plan.monthlyCredits - used);
+    const payAsYouGo = row?.pay_as_you_go ?? 0;
+    return {
+      intervalStart: monthStart,
+      intervalEnd: startOfNextUtcMonth(now) - 1,
+      remainingPlanCredits: creditsToNumber(remainingPlan),
+      remainingPayAsYouGoCredits: creditsToNumber(payAsYouGo),
+      totalRemainingCredits: creditsToNumber(remainingPlan + payAsYouGo),
+    };
+  }
+
+  /**
+   * Runs `work` in a transaction whose first statement writes the account's billing row. That
+   * write is the lock: PostgreSQL holds the row until commit, and SQLite takes its single write
+   * lock at the first statement (where its busy timeout applies, unlike a read upgraded later),
+   * so concurrent charges to one account queue here and none reads a stale balance. The same
+   * write moves the plan-credit month forward, never back (a node with a slow clock cannot
+   * reset a month's usage).
+   */
+  async withBillingLock<T>(accountId: number, work: (tx: BillingTransaction) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(async (trx) => {
+      const now = this.now();
+      const monthStart = startOfUtcMonth(now);
+      await trx
+        .insertInto("billing_account")
+        .columns(["account_id"])
+        .expression((eb) => eb.selectFrom("account").select("id").where("id", "=", accountId))
+        .onConflict((c) => c.column("account_id").doNothing())
+        .execute();
+      const row = await trx
+        .updateTable("billing_account")
+        .set((eb) => ({
+          plan_credits_used: eb.case().when("plan_month_start", ">=", monthStart).then(eb.ref("plan_credits_used")).else(eb.lit(0)).end(),
+          plan_month_start: eb.case().when("plan_month_start", ">=", monthStart).then(eb.ref("plan_month_start")).else(monthStart).end(),
+        }))
+        .where("account_id", "=", accountId)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) throw new NotFound(`account ${accountId} not found`);
+      const { created } = await trx.selectFrom("account").select("created").where("id", "=", accountId).executeTakeFirstOrThrow();
+
+      const plan = this.planOf(row);
+      let planUsed = row.plan_credits_used;
+      const charge = async (usage: Usage) => {
+        // Usage before the account existed would be charged to it now yet fall outside every
+        // default getCreditUsage interval (which starts at the account's creation).
+        if (usage.time < created) {
+          throw new BadRequest(`${usage.kind === "CALL" ? "startTime" : "time"}: ${usage.time} is before account ${accountId} was created (${created})`);
+        }
+        const credits = usage.kind === "CALL" ? usage.minutes * plan.creditsPerCallMinute : usage.texts * plan.creditsPerText;
+        const fromPlan = Math.min(credits, Math.max(0, plan.monthlyCredits - planUsed));
+        const fromPayAsYouGo = credits - fromPlan;
+        planUsed += fromPlan;
+        await trx
+          .updateTable("billing_account")
+          .set((eb) => ({
+            plan_credits_used: eb("plan_credits_used", "+", fromPlan),
+            pay_as_you_go: eb("pay_as_you_go", "-", fromPayAsYouGo),
+          }))
+          .where("account_id", "=", accountId)
+          .execute();
+        const inserted = await trx
+          .insertInto("usage_charge")
+          .values({
+            account_id: accountId,
+            kind: usage.kind satisfies UsageKind,
+            time: usage.time,
+            charged_at: now,
+            call_id: usage.kind === "CALL" ? usage.callId : null,
+            external_id: usage.kind === "TEXT" ? (usage.externalId ?? null) : null,
+            call_minutes: usage.kind === "CALL" ? usage.minutes : 0,
+            texts: usage.kind === "TEXT" ? usage.texts : 0,
+            credits,
+            plan_credits: fromPlan,
+            pay_as_you_go_credits: fromPayAsYouGo,
+          })
+          .returning("id")
+          .executeTakeFirstOrThrow();
+        return { id: inserted.id, charge: chargeOf({ credits, plan_credits: fromPlan, pay_as_you_go_credits: fromPayAsYouGo }) };
+      };
+      return work({ trx, now, charge });
+    });
+  }
+
+  private planOf(row: BillingAccountRow | undefined): Plan {
+    if (!row || row.plan_name === null) return this.defaultPlan;
+    return {
+      name: row.plan_name,
+      monthlyCredits: row.plan_monthly_credits ?? 0,
+      creditsPerCallMinute: row.plan_credits_per_call_minute ?? 0,
+      creditsPerText: row.plan_credits_per_text ?? 0,
+    };
+  }
+}
+
+export function chargeOf(row: { credits: number; plan_credits: number; pay_as_you_go_credits: number }): UsageCharge {
+  return {
+    credits: creditsToNumber(row.credits),
+    planCredits: creditsToNumber(row.plan_credits),
+    payAsYouGoCredits: creditsToNumber(row.pay_as_you_go_credits),
+  };
+}
+
+/** Usage is reported after it happened: not in the future, and in milliseconds. */
+export function checkUsageTime(time: number, field: string, now: number): void {
+  if (!Number.isSafeInteger(time)) throw new BadRequest(`${field}: must be unix milliseconds`);
+  if (time > now) throw new BadRequest(`${field}: ${time} is in the future`);
+  if (time < earliestUsageTime) throw new BadRequest(`${field}: ${time} is before 2000-01-01; times are unix milliseconds`);
+}
+
+export function startOfUtcMonth(time: number): number {
+  const date = new Date(time);
+  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+}
+
+function startOfNextUtcMonth(time: number): number {
+  const date = new Date(time);
+  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
+}

@@ -1,0 +1,244 @@
+import { randomUUID } from "node:crypto";
+import { Readable } from "node:stream";
+import { fileTypeFromBuffer } from "file-type";
+import type { Kysely } from "kysely";
+import type { AudioConverter } from "../audio/audio-converter.js";
+import { probeAudioDurationSeconds } from "../audio/probe.js";
+import type { BlobSource, BlobStore, StoredBlob } from "../blobs/blob-store.js";
+import { readHead } from "../blobs/stream-head.js";
+import type { CallRecordingRow, CallRecordingState, Tables } from "../db/tables.js";
+import { BadRequest, Conflict, NotFound, PayloadTooLarge } from "../errors.js";
+import type { BinaryFile } from "../http/binary-response.js";
+
+export interface CallRecording {
+  id: number;
+  callId: number;
+  campaignId?: number;
+  name: string;
+  created: number;
+  lengthInBytes?: number;
+  lengthInSeconds?: number;
+  /** SHA-256 hex of the MP3. */
+  hash?: string;
+  mp3Url: string;
+  state: CallRecordingState;
+}
+
+type RecordingRow = CallRecordingRow & { campaign_id: number | null };
+
+/** file-type tells MP3 and WAV apart from the first 4100 bytes. */
+const sniffBytes = 4100;
+
+export class CallRecordingService {
+  constructor(
+    private readonly db: Kysely<Tables>,
+    /** Downloads stream straight from here, through the shared renderer. */
+    readonly blobs: BlobStore,
+    private readonly converter: AudioConverter,
+    private readonly options: { maxBytes: number; now?: () => number },
+  ) {}
+
+  async list(accountId: number, callId: number, publicBase: string): Promise<CallRecording[]> {
+    const call = await this.db.selectFrom("call").select("id").where("account_id", "=", accountId).where("id", "=", callId).executeTakeFirst();
+    if (!call) throw callNotFound(callId);
+    const rows = await this.rows().where("r.account_id", "=", accountId).where("r.call_id", "=", callId).orderBy("r.id").execute();
+    return rows.map((row) => toRecording(row, publicBase));
+  }
+
+  async get(accountId: number, id: number, publicBase: string): Promise<CallRecording> {
+    return toRecording(await this.row(accountId, id), publicBase);
+  }
+
+  async getByName(accountId: number, callId: number, name: string, publicBase: string): Promise<CallRecording> {
+    return toRecording(await this.rowByName(accountId, callId, name), publicBase);
+  }
+
+  async mp3(accountId: number, id: number): Promise<BinaryFile> {
+    return mp3Of(await this.row(accountId, id));
+  }
+
+  async mp3ByName(accountId: number, callId: number, name: string): Promise<BinaryFile> {
+    return mp3Of(await this.rowByName(accountId, callId, name));
+  }
+
+  /** The operator's "recording in progress": a name reserved on the call, audio to follow. */
+  async create(callId: number, name: string, publicBase: string): Promise<CallRecording> {
+    checkName(name);
+    const call = await this.db.selectFrom("call").select(["id", "account_id"]).where("id", "=", callId).executeTakeFirst();
+    if (!call) throw callNotFound(callId);
+    // The unique (call_id, name) constraint decides between concurrent creates.
+    const inserted = await this.db
+      .insertInto("call_recording")
+      .values({ account_id: call.account_id, call_id: callId, name, state: "RECORDING", created: (this.options.now ?? Date.now)() })
+      .onConflict((c) => c.columns(["call_id", "name"]).doNothing())
+      .returning("id")
+      .executeTakeFirst();
+    if (!inserted) throw new Conflict(`call ${callId} already has a recording named "${name}"`);
+    return toRecording(await this.operatorRow(inserted.id), publicBase);
+  }
+
+  /** Creates a recording and stores its audio; if the audio fails, the recording is not kept. */
+  async attach(callId: number, name: string, file: BlobSource, publicBase: string): Promise<CallRecording> {
+    const created = await this.create(callId, name, publicBase);
+    try {
+      return await this.complete(created.id, file, publicBase);
+    } catch (error) {
+      await this.db.deleteFrom("call_recording").where("id", "=", created.id).where("state", "=", "RECORDING").execute();
+      throw error;
+    }
+  }
+
+  /** Stores a recording's audio (MP3, or WAV converted to MP3) and makes it READY. */
+  async complete(id: number, file: BlobSource, publicBase: string): Promise<CallRecording> {
+    const row = await this.operatorRow(id);
+    if (row.state === "READY") throw alreadyReady(id);
+    const audio = await this.storeMp3(file);
+    // Only a recording that is still not READY takes this audio: of two concurrent uploads one wins.
+    const updated = await this.db
+      .updateTable("call_recording")
+      .set({ state: "READY", blob_key: audio.key, length_in_bytes: audio.size, sha256: audio.sha256, duration_ms: audio.durationMs })
+      .where("id", "=", id)
+      .where("state", "!=", "READY")
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0) {
+      await this.blobs.delete(audio.key);
+      throw alreadyReady(id);
+    }
+    return toRecording(await this.operatorRow(id), publicBase);
+  }
+
+  /** The operator's "this recording failed". A READY recording has its audio and stays READY. */
+  async markError(id: number, publicBase: string): Promise<CallRecording> {
+    const updated = await this.db
+      .updateTable("call_recording")
+      .set({ state: "ERROR" })
+      .where("id", "=", id)
+      .where("state", "!=", "READY")
+      .executeTakeFirst();
+    const row = await this.operatorRow(id);
+    if (Number(updated.numUpdatedRows) === 0) throw new Conflict(`call recording ${id} is READY: it cannot be marked ERROR`);
+    return toRecording(row, publicBase);
+  }
+
+  /**
+   * Sniffs the upload and stores it as MP3 under a key of its own (so a failed recording can
+   * remove exactly what it wrote). MP3 streams straight to the store; WAV is read into memory,
+   * bounded by the limit, because the encoder needs the whole file.
+   */
+  private async storeMp3(file: BlobSource): Promise<StoredBlob & { durationMs: number }> {
+    const { maxBytes } = this.options;
+    const { head, body, abandon } = await readHead(file, sniffBytes);
+    if (head.length === 0) throw new BadRequest("the recording file is empty");
+    const type = await fileTypeFromBuffer(head);
+    if (type?.ext !== "mp3" && type?.ext !== "wav") {
+      await abandon();
+      throw new BadRequest(`a call recording must be MP3 or WAV audio${type ? `, not ${type.ext}` : ""}`);
+    }
+
+    const key = `recordings/${randomUUID()}.mp3`;
+    let stored: StoredBlob;
+    let seconds: number | undefined;
+    try {
+      if (type.ext === "wav") {
+        const mp3 = await this.converter.wavToMp3(await readAll(body, maxBytes));
+        stored = await this.blobs.putAt(key, Readable.from([mp3]));
+        seconds = await probeAudioDurationSeconds(mp3, "audio/mpeg");
+      } else {
+        stored = await this.blobs.putAt(key, body, { maxBytes });
+        seconds = await probeAudioDurationSeconds(await this.blobs.get(key), "audio/mpeg");
+      }
+    } catch (error) {
+      await this.blobs.delete(key);
+      if (error instanceof PayloadTooLarge) throw tooLarge(maxBytes);
+      throw error;
+    }
+    if (seconds === undefined) {
+      await this.blobs.delete(key);
+      throw new BadRequest("the recording is not a playable MP3 file");
+    }
+    return { ...stored, durationMs: Math.round(seconds * 1000) };
+  }
+
+  private rows() {
+    return this.db.selectFrom("call_recording as r").innerJoin("call as c", "c.id", "r.call_id").selectAll("r").select("c.campaign_id");
+  }
+
+  private async row(accountId: number, id: number): Promise<RecordingRow> {
+    const row = await this.rows().where("r.account_id", "=", accountId).where("r.id", "=", id).executeTakeFirst();
+    if (!row) throw new NotFound(`call recording ${id} not found`);
+    return row;
+  }
+
+  private async rowByName(accountId: number, callId: number, name: string): Promise<RecordingRow> {
+    const row = await this.rows().where("r.account_id", "=", accountId).where("r.call_id", "=", callId).where("r.name", "=", name).executeTakeFirst();
+    if (!row) throw new NotFound(`call ${callId} has no recording named "${name}"`);
+    return row;
+  }
+
+  /** The operator works across accounts. */
+  private async operatorRow(id: number): Promise<RecordingRow> {
+    const row = await this.rows().where("r.id", "=", id).executeTakeFirst();
+    if (!row) throw new NotFound(`call recording ${id} not found`);
+    return row;
+  }
+}
+
+/**
+ * Names are path segments of CallFire's by-name operations: no "/", no control characters, not
+ * "." or ".." (clients resolve those away), and not ending in ".mp3", which routes to the
+ * download of the name without it.
+ */
+function checkName(name: string): void {
+  if (name.length < 1 || name.length > 255) throw new BadRequest("name: must be 1 to 255 characters");
+  if (/[/\x00-\x1f\x7f]/.test(name) || name === "." || name === "..") {
+    throw new BadRequest(`name: "${name}" cannot be a URL path segment (no "/", control characters, "." or "..")`);
+  }
+  if (name.endsWith(".mp3")) {
+    throw new BadRequest(`name: must not end in ".mp3": GET /v2/calls/{id}/recordings/{name}.mp3 downloads the recording named {name}`);
+  }
+}
+
+function toRecording(row: RecordingRow, publicBase: string): CallRecording {
+  return {
+    id: row.id,
+    callId: row.call_id,
+    campaignId: row.campaign_id ?? undefined,
+    name: row.name,
+    created: row.created,
+    lengthInBytes: row.length_in_bytes ?? undefined,
+    lengthInSeconds: row.duration_ms === null ? undefined : Math.round(row.duration_ms / 1000),
+    hash: row.sha256 ?? undefined,
+    mp3Url: `${publicBase}/v2/calls/recordings/${row.id}.mp3`,
+    state: row.state,
+  };
+}
+
+function mp3Of(row: RecordingRow): BinaryFile {
+  if (row.state !== "READY" || row.blob_key === null || row.length_in_bytes === null || row.sha256 === null) {
+    throw new NotFound(`call recording ${row.id} is ${row.state}: its MP3 is available once it is READY`);
+  }
+  return { blobKey: row.blob_key, size: row.length_in_bytes, sha256: row.sha256, contentType: "audio/mpeg", filename: `${row.name}.mp3`, cache: "private" };
+}
+
+async function readAll(source: AsyncIterable<Uint8Array>, maxBytes: number): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of source) {
+    size += chunk.length;
+    if (size > maxBytes) throw tooLarge(maxBytes);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function tooLarge(maxBytes: number): PayloadTooLarge {
+  return new PayloadTooLarge(`the recording is larger than the limit of ${maxBytes} bytes`);
+}
+
+function callNotFound(callId: number): NotFound {
+  return new NotFound(`call ${callId} not found`);
+}
+
+function alreadyReady(id: number): Conflict {
+  return new Conflict(`call recording ${id} is already READY`);
+}
