@@ -5,6 +5,7 @@ import { sql, type Kysely } from "kysely";
 import type { AudioConverter } from "../audio/audio-converter.js";
 import { probeAudioDurationSeconds } from "../audio/probe.js";
 import type { BlobSource, BlobStore, StoredBlob } from "../blobs/blob-store.js";
+import { readHead } from "../blobs/stream-head.js";
 import type { MediaRow, Tables } from "../db/tables.js";
 import { BadRequest, NotFound } from "../errors.js";
 import type { BinaryFile } from "../http/binary-response.js";
@@ -252,45 +253,6 @@ function toMedia(row: MediaRow, publicBase: string): Media {
 
 function defaultName(upload: StoredUpload): string {
   return (upload.filename || `media.${upload.format}`).slice(0, maxMediaNameLength);
-}
-
-/**
- * The first `bytes` of a stream (fewer if it ends first), and the whole stream again as a source.
- * `abandon` releases the source when the rest will not be read (a multipart parser waits for
- * each file part to be consumed or destroyed before it moves on).
- */
-async function readHead(
-  source: BlobSource,
-  bytes: number,
-): Promise<{ head: Buffer; body: AsyncIterable<Uint8Array>; abandon: () => Promise<void> }> {
-  const iterator = (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let ended = false;
-  while (size < bytes) {
-    const next = await iterator.next();
-    if (next.done) {
-      ended = true;
-      break;
-    }
-    chunks.push(Buffer.from(next.value));
-    size += next.value.length;
-  }
-  const head = Buffer.concat(chunks);
-  const abandon = async () => {
-    if (!ended) await iterator.return?.();
-  };
-  async function* body(): AsyncGenerator<Uint8Array> {
-    try {
-      yield head;
-      if (ended) return;
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
-      ended = true;
-    } finally {
-      await abandon();
-    }
-  }
-  return { head, body: body(), abandon };
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {
