@@ -26,6 +26,7 @@ import { installContractDocuments } from "./http/contract-documents.js";
 import { formatSchemaErrors, installErrorHandling, renderFrameworkError } from "./http/error-handler.js";
 import { installOperations } from "./http/operations.js";
 import { installPartialResponses } from "./http/partial-responses.js";
+import { requestLogSerializers } from "./http/request-log.js";
 import { sharedSchemas } from "./http/schemas.js";
 import { AccountService } from "./services/accounts.js";
 import { ApiCredentialService } from "./services/api-credentials.js";
@@ -101,7 +102,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
     logger: {
       level: config.logLevel,
       stream: deps.logStream,
-      redact: { paths: ["req.headers.authorization", "req.headers.cookie"], censor: "[redacted]" },
+      serializers: requestLogSerializers,
     },
     bodyLimit,
     genReqId: () => randomUUID(),
@@ -128,6 +129,12 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
     parseJson(request, body as string, (error, value) =>
       error ? done(new BadRequest(`request body is not valid JSON: ${error.message}`)) : done(null, value),
     );
+  });
+  // Any other type is welcome only without a body (`curl -d ''` sends a form type on a bodiless
+  // POST); with one, say what to send rather than answer 415, which no CallFire SDK maps.
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (request, body, done) => {
+    if ((body as Buffer).length === 0) return done(null, undefined);
+    done(new BadRequest(`unsupported content type ${request.headers["content-type"] ?? "(none)"}: send application/json`));
   });
 
   installErrorHandling(app);

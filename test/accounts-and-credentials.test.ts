@@ -98,10 +98,17 @@ describeEachDialect("accounts and API credentials", (dialect) => {
       expect(json).toEqual({ httpStatusCode: 413, internalCode: 0, message: "request body is larger than the 1 MiB limit" });
     });
 
-    it("refuses a non-JSON content type with 415", async () => {
+    it("refuses a non-JSON body with 400 saying what to send", async () => {
       const { status, json } = await call(app, "POST", "/v2/me/api/credentials", { auth: alice.login, rawBody: "name=x", headers: { "content-type": "application/x-www-form-urlencoded" } });
-      expect(status).toBe(415);
-      expect(json.httpStatusCode).toBe(415);
+      expect(status).toBe(400);
+      expect(json).toEqual({ httpStatusCode: 400, internalCode: 0, message: "unsupported content type application/x-www-form-urlencoded: send application/json" });
+    });
+
+    it("accepts a bodiless POST whatever content type it names, as curl -d '' sends", async () => {
+      const created = await call(app, "POST", "/v2/me/api/credentials", { auth: alice.login, body: { name: "form-toggle" } });
+      const { status, text } = await call(app, "POST", `/v2/me/api/credentials/${created.json.id}/disable`, { auth: alice.login, rawBody: "", headers: { "content-type": "application/x-www-form-urlencoded" } });
+      expect(status).toBe(200);
+      expect(text).toBe("");
     });
   });
 

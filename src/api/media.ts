@@ -79,9 +79,11 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<MediaRouteOptions> = async (
         }
         if (!upload) throw new BadRequest("the part named file is required");
         if (name && name.length > maxMediaNameLength) throw new BadRequest(`name: must be at most ${maxMediaNameLength} characters`);
-        const created = await media.create(request.principal.accountId, upload, name);
+        if (name && /[\u0000-\u001f\u007f]/.test(name)) throw new BadRequest("name: must not contain control characters");
+        // From here the service owns the upload, and removes it if it cannot be created.
+        const stored = upload;
         upload = undefined;
-        return created;
+        return await media.create(request.principal.accountId, stored, name);
       } finally {
         if (upload) await media.discard(upload.blob);
       }

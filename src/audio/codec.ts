@@ -63,6 +63,10 @@ function concat(parts: Uint8Array[]): Uint8Array {
 export function wavToMp3(wavBytes: Uint8Array): Uint8Array {
   const wav = readWav(wavBytes);
   const fmt = wav.fmt as Fmt;
+  // Below 8 kHz the only way to MP3 is upsampling, which multiplies the work and the memory.
+  if (fmt.sampleRate < MP3_SAMPLE_RATES[0]! || fmt.sampleRate > 192000) {
+    throw new BadRequest(`WAV sample rate ${fmt.sampleRate} Hz is not supported: use 8000 to 192000 Hz`);
+  }
   // Expand companded/ADPCM samples first: toBitDepth on them rescales as if they were 8-bit PCM.
   const expand = ({ "8a": "fromALaw", "8m": "fromMuLaw", "4": "fromIMAADPCM" } as const)[wav.bitDepth];
   if (expand) wav[expand]();

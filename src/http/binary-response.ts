@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { BlobStore, ByteRange } from "../blobs/blob-store.js";
-import { RangeNotSatisfiable } from "../errors.js";
+import { NotFound, RangeNotSatisfiable } from "../errors.js";
 
 // Every binary endpoint (media, renditions, call recordings) answers through this one renderer:
 // HEAD, single byte ranges, a strong ETag from the content hash with If-None-Match and If-Range,
@@ -20,26 +20,40 @@ export interface BinaryFile {
 
 export async function sendBinary(request: FastifyRequest, reply: FastifyReply, blobs: BlobStore, file: BinaryFile): Promise<FastifyReply> {
   const etag = `"${file.sha256}"`;
-  reply.headers({
+  if (matchesEtag(request.headers["if-none-match"], etag)) return reply.code(304).headers(fileHeaders(file, etag)).send();
+
+  // Everything that can fail happens before the file's headers are set, so an error answer never
+  // carries them (a CDN must not keep a 416 or a 500 for a year as if it were the file).
+  const ifRange = request.headers["if-range"];
+  const range = ifRange === undefined || ifRange === etag ? parseRange(request.headers.range, file.size) : undefined;
+  const length = range ? range.end - range.start + 1 : file.size;
+  const body = request.method === "HEAD" || length === 0 ? Readable.from([]) : await openBlob(blobs, file.blobKey, range);
+
+  reply.headers(fileHeaders(file, etag)).header("Content-Length", length);
+  if (range) reply.code(206).header("Content-Range", `bytes ${range.start}-${range.end}/${file.size}`);
+  // Fastify's HEAD handling rewrites Content-Length for an empty payload but leaves it alone for
+  // a stream, which it drains: an empty stream keeps our length without reading the blob.
+  return reply.send(body);
+}
+
+function fileHeaders(file: BinaryFile, etag: string): Record<string, string> {
+  return {
     "Content-Type": file.contentType,
     "Accept-Ranges": "bytes",
     ETag: etag,
     "Content-Disposition": contentDisposition(file.filename),
     "Cache-Control": file.cache === "public-immutable" ? "public, max-age=31536000, immutable" : "private, max-age=0, must-revalidate",
-  });
+  };
+}
 
-  if (matchesEtag(request.headers["if-none-match"], etag)) return reply.code(304).send();
-
-  const ifRange = request.headers["if-range"];
-  const range = ifRange === undefined || ifRange === etag ? parseRange(request.headers.range, file.size) : undefined;
-  const length = range ? range.end - range.start + 1 : file.size;
-  reply.header("Content-Length", length);
-  if (range) reply.code(206).header("Content-Range", `bytes ${range.start}-${range.end}/${file.size}`);
-
-  // Fastify's HEAD handling rewrites Content-Length for an empty payload but leaves it alone for
-  // a stream, which it drains: an empty stream keeps our length without reading the blob.
-  if (request.method === "HEAD" || length === 0) return reply.send(Readable.from([]));
-  return reply.send(await blobs.get(file.blobKey, range));
+/** A row whose blob is gone is lost data, not a missing resource: a 500, and the key stays in the log. */
+async function openBlob(blobs: BlobStore, key: string, range: ByteRange | undefined): Promise<Readable> {
+  try {
+    return await blobs.get(key, range);
+  } catch (error) {
+    if (error instanceof NotFound) throw new Error(`stored file ${key} is missing`, { cause: error });
+    throw error;
+  }
 }
 
 /**

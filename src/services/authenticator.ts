@@ -131,10 +131,11 @@ export class Authenticator {
     );
   }
 
+  /** Records one failure and sweeps those that left the window (an index range, not a scan). */
   private async recordFailure(username: string, now: number): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
-      await tx.deleteFrom("login_failure").where("failed_at", "<=", now - this.options.failureWindowMs).execute();
       await tx.insertInto("login_failure").values({ username, failed_at: now }).execute();
+      await tx.deleteFrom("login_failure").where("failed_at", "<=", now - this.options.failureWindowMs).execute();
     });
   }
 

@@ -30,12 +30,12 @@ export const acceptedFormats = "bmp, gif, jpg, m4a, mp3, mp4, png, wav";
 export function formatOfExtension(extension: string): MediaFormat | undefined {
   const ext = extension.toLowerCase();
   if (ext === "jpeg") return "jpg";
-  return ext in mediaFormats ? (ext as MediaFormat) : undefined;
+  return Object.hasOwn(mediaFormats, ext) ? (ext as MediaFormat) : undefined;
 }
 
 /** file-type's `ext` for the bytes, mapped onto ours. */
 export function formatOfSniffed(ext: string | undefined): MediaFormat | undefined {
-  return ext !== undefined && ext in mediaFormats ? (ext as MediaFormat) : undefined;
+  return ext !== undefined && Object.hasOwn(mediaFormats, ext) ? (ext as MediaFormat) : undefined;
 }
 
 /** Renditions we can make: `.mp3` of a stored WAV and `.wav` of a stored MP3. */

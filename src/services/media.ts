@@ -40,6 +40,12 @@ export interface StoredUpload {
 /** file-type decides every format we accept from the first 4100 bytes. */
 const sniffBytes = 4100;
 export const maxMediaNameLength = 255;
+/**
+ * Conversions are bounded so one request cannot hold the converter or memory for long: 10
+ * minutes of 48 kHz stereo PCM is 110 MiB.
+ */
+const maxConvertedDurationMs = 10 * 60_000;
+const maxRenditionBytes = 128 * 1024 * 1024;
 
 export class MediaService {
   /** Conversions under way, so concurrent first requests for a rendition convert once. */
@@ -185,6 +191,9 @@ export class MediaService {
     if (!canConvert(stored, wanted)) {
       throw new NotFound(`file currently unavailable for mediaId: ${row.id}: it is stored as ${stored}, not ${wanted}`);
     }
+    if (row.duration_ms === null || row.duration_ms > maxConvertedDurationMs) {
+      throw new NotFound(`file currently unavailable for mediaId: ${row.id}: only ${stored} files of up to 10 minutes are converted to ${wanted}`);
+    }
     const rendition = await this.rendition(row, wanted);
     return { ...rendition, contentType, filename, cache };
   }
@@ -209,9 +218,16 @@ export class MediaService {
 
   private async convert(row: MediaRow, format: MediaFormat): Promise<{ blobKey: string; size: number; sha256: string }> {
     const source = await readAll(await this.blobs.get(row.blob_key));
-    const converted = format === "mp3" ? await this.converter.wavToMp3(source) : await this.converter.mp3ToWav(source);
+    let converted: Buffer;
+    try {
+      converted = format === "mp3" ? await this.converter.wavToMp3(source) : await this.converter.mp3ToWav(source);
+    } catch (error) {
+      // The upload was accepted; that this copy cannot be made is a missing file, as CallFire says it.
+      if (error instanceof BadRequest) throw new NotFound(`file currently unavailable for mediaId: ${row.id}: ${error.message}`);
+      throw error;
+    }
     // Derived from the content alone, so the same source always names the same rendition.
-    const stored = await this.blobs.putAt(`renditions/${row.sha256}.${format}`, Readable.from([converted]));
+    const stored = await this.blobs.putAt(`renditions/${row.sha256}.${format}`, Readable.from([converted]), { maxBytes: maxRenditionBytes });
     await this.db
       .insertInto("media_rendition")
       .values({ media_id: row.id, format, blob_key: stored.key, length_in_bytes: stored.size, sha256: stored.sha256 })
@@ -252,7 +268,8 @@ function toMedia(row: MediaRow, publicBase: string): Media {
 }
 
 function defaultName(upload: StoredUpload): string {
-  return (upload.filename || `media.${upload.format}`).slice(0, maxMediaNameLength);
+  const name = (upload.filename ?? "").replace(/[\u0000-\u001f\u007f]/g, "").trim();
+  return (name || `media.${upload.format}`).slice(0, maxMediaNameLength);
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {

@@ -71,13 +71,18 @@ describe("wavToMp3", () => {
   it("resamples rates MP3 cannot carry to the next one it can", async () => {
     for (const [from, to] of [
       [96000, 48000],
-      [6000, 8000],
       [10000, 11025],
     ]) {
       const mp3 = wavToMp3(makeWav({ rate: from!, channels: 1, seconds: 0.5 }));
       expect((await parseBuffer(mp3)).format.sampleRate).toBe(to);
       expect(Math.abs((await probeAudioDurationSeconds(mp3))! - 0.5)).toBeLessThan(0.01);
     }
+  });
+
+  it("refuses rates below 8 kHz, which could only be upsampled", () => {
+    expect(() => wavToMp3(makeWav({ rate: 6000, channels: 1, seconds: 0.5 }))).toThrow(
+      new BadRequest("WAV sample rate 6000 Hz is not supported: use 8000 to 192000 Hz"),
+    );
   });
 
   it.each([

@@ -4,6 +4,7 @@ import { accountsAndCredentials } from "./0001-accounts-and-credentials.js";
 import { media } from "./0002-media.js";
 import { callerIds } from "./0003-caller-ids.js";
 import { callsAndBilling } from "./0004-calls-and-billing.js";
+import { loginFailureTimeIndex } from "./0005-login-failure-time-index.js";
 
 // Migrations are listed here, in order, rather than discovered on disk: the same list runs from
 // the TypeScript sources in tests and from dist/ in production.
@@ -13,6 +14,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     "0002-media": media(dialect),
     "0003-caller-ids": callerIds(dialect),
     "0004-calls-and-billing": callsAndBilling(dialect),
+    "0005-login-failure-time-index": loginFailureTimeIndex,
   };
   return { getMigrations: async () => migrations };
 }
