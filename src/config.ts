@@ -1,4 +1,5 @@
 import path from "node:path";
+import { parseS3BlobUrl } from "./blobs/blob-store.js";
 import { maxPlanCredits, maxPlanRate, type Plan } from "./services/billing.js";
 import { unitsPerCredit } from "./services/credits.js";
 
@@ -86,18 +87,25 @@ export function loadConfig(flags: RawSettings = {}, env: NodeJS.ProcessEnv = pro
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
   if (!(port >= 0 && port <= 65535)) fail("port", `"${portText}" is not a port number (0-65535)`);
 
-  const publicUrl = raw("publicUrl");
-  if (publicUrl !== undefined) {
+  /** An absolute http(s) URL, parsed as clients will parse it. */
+  const httpUrl = (name: SettingName): string | undefined => {
+    const text = raw(name);
+    if (text === undefined) return undefined;
     let parsed: URL | undefined;
     try {
-      parsed = new URL(publicUrl);
+      parsed = new URL(text);
     } catch {
-      fail("publicUrl", `"${publicUrl}" is not an absolute URL`);
+      fail(name, `"${text}" is not an absolute URL`);
     }
-    if (parsed && parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-      fail("publicUrl", `"${publicUrl}" must be an http:// or https:// URL`);
-    }
-  }
+    if (parsed!.protocol !== "http:" && parsed!.protocol !== "https:") fail(name, `"${text}" must be an http:// or https:// URL`);
+    return text;
+  };
+
+  const publicUrl = httpUrl("publicUrl");
+  if (publicUrl !== undefined && /[?#]/.test(publicUrl)) fail("publicUrl", `"${publicUrl}" must not have a query or fragment: links are built by appending paths`);
+
+  const host = raw("host") ?? "127.0.0.1";
+  if (!/^[A-Za-z0-9.:[\]-]+$/.test(host)) fail("host", `"${host}" is not a host name or IP address`);
 
   const adminToken = raw("adminToken");
   if (adminToken !== undefined && adminToken.length < 16) {
@@ -113,17 +121,17 @@ export function loadConfig(flags: RawSettings = {}, env: NodeJS.ProcessEnv = pro
   if (!logLevels.includes(logLevel)) fail("logLevel", `"${logLevel}" is not one of ${logLevels.join(", ")}`);
 
   const blobUrl = raw("blobUrl");
-  if (blobUrl !== undefined && !/^s3:\/\/[^/]+/.test(blobUrl)) fail("blobUrl", `"${blobUrl}" is not an s3://bucket[/prefix] URL (leave it unset for local files)`);
+  if (blobUrl !== undefined && !parseS3BlobUrl(blobUrl)) fail("blobUrl", `"${blobUrl}" is not an s3://bucket[/prefix] URL (leave it unset for local files)`);
 
-  const s3Endpoint = raw("s3Endpoint");
-  if (s3Endpoint !== undefined && !/^https?:\/\/./.test(s3Endpoint)) fail("s3Endpoint", `"${s3Endpoint}" is not an http(s) URL`);
+  const s3Endpoint = httpUrl("s3Endpoint");
+  const s3AccessKeyId = raw("s3AccessKeyId");
+  const s3SecretAccessKey = raw("s3SecretAccessKey");
+  if ((s3AccessKeyId === undefined) !== (s3SecretAccessKey === undefined)) {
+    fail(s3AccessKeyId === undefined ? "s3AccessKeyId" : "s3SecretAccessKey", "set both S3 keys, or neither to use the AWS SDK's own credentials");
+  }
 
   const pathStyle = raw("s3ForcePathStyle");
   if (pathStyle !== undefined && pathStyle !== "true" && pathStyle !== "false") fail("s3ForcePathStyle", `"${pathStyle}" must be true or false`);
-
-  const maxText = raw("mediaMaxBytes") ?? String(25 * 1024 * 1024);
-  const mediaMaxBytes = /^\d{1,15}$/.test(maxText) ? Number(maxText) : NaN;
-  if (!(mediaMaxBytes >= 1)) fail("mediaMaxBytes", `"${maxText}" is not a positive number of bytes`);
 
   const whole = (name: SettingName, fallback: number, min: number, max: number): number => {
     const text = raw(name) ?? String(fallback);
@@ -141,16 +149,15 @@ export function loadConfig(flags: RawSettings = {}, env: NodeJS.ProcessEnv = pro
   const planName = raw("planName") ?? "Pay As You Go";
   if (planName.length > 255) fail("planName", "must be at most 255 characters");
 
-  const webhookUrl = raw("callsWebhookUrl");
+  const webhookUrl = httpUrl("callsWebhookUrl");
   const webhookSecret = raw("callsWebhookSecret");
-  if (webhookUrl !== undefined && !/^https?:\/\/./.test(webhookUrl)) fail("callsWebhookUrl", `"${webhookUrl}" is not an http(s) URL`);
   if (webhookUrl !== undefined && webhookSecret === undefined) fail("callsWebhookSecret", "is required with SWITCHBOARD_CALLS_WEBHOOK_URL, to sign its requests");
   if (webhookSecret !== undefined && webhookSecret.length < 16) fail("callsWebhookSecret", "must be at least 16 characters");
   if (webhookSecret !== undefined && webhookUrl === undefined) fail("callsWebhookSecret", "has no use without SWITCHBOARD_CALLS_WEBHOOK_URL");
 
   return {
     port,
-    host: raw("host") ?? "127.0.0.1",
+    host,
     dataDir: path.resolve(raw("dataDir") ?? "./data"),
     publicUrl: publicUrl?.replace(/\/+$/, ""),
     adminToken,
@@ -160,11 +167,11 @@ export function loadConfig(flags: RawSettings = {}, env: NodeJS.ProcessEnv = pro
     s3: {
       endpoint: s3Endpoint,
       region: raw("s3Region"),
-      accessKeyId: raw("s3AccessKeyId"),
-      secretAccessKey: raw("s3SecretAccessKey"),
+      accessKeyId: s3AccessKeyId,
+      secretAccessKey: s3SecretAccessKey,
       forcePathStyle: pathStyle === undefined ? undefined : pathStyle === "true",
     },
-    mediaMaxBytes,
+    mediaMaxBytes: whole("mediaMaxBytes", 25 * 1024 * 1024, 1, 2 ** 40),
     recordingMaxBytes: whole("recordingMaxBytes", 64 * 1024 * 1024, 1, 2 ** 31 - 1),
     defaultPlan: {
       name: planName,

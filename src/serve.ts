@@ -6,6 +6,8 @@ import { openDatabase } from "./db/database.js";
 import { ensureDemoAccount } from "./demo-account.js";
 import { buildApp } from "./server.js";
 
+const shutdownGraceMs = 30_000;
+
 /** `switchboard serve`: migrate, make sure there is someone to log in as, listen, stop cleanly. */
 export async function serve(config: Config): Promise<void> {
   const database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
@@ -15,22 +17,31 @@ export async function serve(config: Config): Promise<void> {
   const admin = resolveAdminToken(config.adminToken, config.dataDir);
   const { app, services } = await buildApp({ config, database, blobs, converter, adminToken: admin.token, deliverCalls: true });
 
-  let stopping = false;
+  const demo = await ensureDemoAccount(services);
+  const address = await app.listen({ port: config.port, host: config.host });
+
   const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
     app.log.info({ signal }, "shutting down: finishing in-flight requests");
-    // close() stops accepting, waits for in-flight requests and then runs onClose hooks.
-    await app.close();
-    await converter.close();
-    await database.close();
-    process.exit(0);
+    // In-flight requests get a grace period; past it the process goes anyway (every acknowledged
+    // write is already committed, so nothing acknowledged is lost).
+    const deadline = setTimeout(() => {
+      app.log.error(`requests still running ${shutdownGraceMs / 1000} s after ${signal}; exiting`);
+      process.exit(1);
+    }, shutdownGraceMs);
+    try {
+      // close() stops accepting, waits for in-flight requests and then runs onClose hooks.
+      await app.close();
+      await converter.close();
+      await database.close();
+      clearTimeout(deadline);
+      process.exit(0);
+    } catch (error) {
+      app.log.error({ err: error }, "shutdown failed");
+      process.exit(1);
+    }
   };
   process.once("SIGINT", () => void stop("SIGINT"));
   process.once("SIGTERM", () => void stop("SIGTERM"));
-
-  const demo = await ensureDemoAccount(services);
-  const address = await app.listen({ port: config.port, host: config.host });
   const base = config.publicUrl ?? address;
 
   const lines = [

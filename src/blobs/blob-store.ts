@@ -20,8 +20,6 @@ export type BlobSource = NodeJS.ReadableStream | AsyncIterable<Uint8Array>;
 export interface PutOptions {
   /** More bytes than this fails the put with PayloadTooLarge. */
   maxBytes?: number;
-  /** Sees every chunk before it is stored (e.g. to sniff magic bytes); throwing fails the put. */
-  onChunk?: (chunk: Buffer) => void;
 }
 
 /** Inclusive byte range. `end` past the last byte is clamped, as in HTTP; `start` past it is RangeNotSatisfiable. */
@@ -54,6 +52,17 @@ export interface BlobStore {
 
 const KEY = /^(?!tmp(?:\/|$))[a-z0-9][a-z0-9._-]*(?:\/[a-z0-9][a-z0-9._-]*)*$/;
 
+const S3_URL = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/+(.*?))?\/*$/;
+const S3_PREFIX = /^[A-Za-z0-9][A-Za-z0-9._-]*(?:\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
+
+/** `s3://bucket[/prefix]` → its parts, or undefined when it is not such a URL (or the prefix could escape). */
+export function parseS3BlobUrl(url: string): { bucket: string; prefix: string } | undefined {
+  const match = S3_URL.exec(url);
+  if (!match) return undefined;
+  const prefix = match[2] ?? "";
+  return prefix === "" || S3_PREFIX.test(prefix) ? { bucket: match[1]!, prefix } : undefined;
+}
+
 export function assertValidKey(key: string): void {
   if (key.length > 512 || !KEY.test(key)) throw new BadRequest(`invalid blob key: ${JSON.stringify(key)}`);
 }
@@ -65,7 +74,7 @@ export function assertValidRange(range: ByteRange): void {
   }
 }
 
-/** Pass-through that hashes, counts, enforces maxBytes and feeds onChunk; `sha256` is set once the input ends. */
+/** Pass-through that hashes, counts and enforces maxBytes; `sha256` is set once the input ends. */
 export class HashingMeter extends Transform {
   /** Not `size`: lib-storage's Upload would take a numeric `Body.size` for the total length. */
   byteCount = 0;
@@ -78,15 +87,9 @@ export class HashingMeter extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.byteCount += chunk.length;
-    const { maxBytes, onChunk } = this.options;
+    const { maxBytes } = this.options;
     if (maxBytes !== undefined && this.byteCount > maxBytes) {
       callback(new PayloadTooLarge(`blob exceeds the limit of ${maxBytes} bytes`));
-      return;
-    }
-    try {
-      onChunk?.(chunk);
-    } catch (err) {
-      callback(err as Error);
       return;
     }
     this.hash.update(chunk);

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { BlobStore } from "./blob-store.js";
+import { parseS3BlobUrl, type BlobStore } from "./blob-store.js";
 import { FsBlobStore } from "./fs-blob-store.js";
 import { createS3Client, S3BlobStore, type S3Options } from "./s3-blob-store.js";
 
@@ -16,11 +16,11 @@ export interface BlobStoreConfig {
 
 export function createBlobStore(config: BlobStoreConfig): BlobStore {
   if (config.blobUrl === undefined || config.blobUrl === "") return new FsBlobStore(join(config.dataDir, "blobs"));
-  const match = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(config.blobUrl);
-  if (!match) {
+  const s3 = parseS3BlobUrl(config.blobUrl);
+  if (!s3) {
     throw new Error(
       `unsupported blob URL ${JSON.stringify(config.blobUrl)}: expected s3://bucket[/prefix], or none for files under the data directory`,
     );
   }
-  return new S3BlobStore({ client: createS3Client(config.s3), bucket: match[1]!, prefix: match[2] });
+  return new S3BlobStore({ client: createS3Client(config.s3), ...s3 });
 }

@@ -15,6 +15,7 @@ import {
   assertValidKey,
   assertValidRange,
   HashingMeter,
+  parseS3BlobUrl,
   type BlobSource,
   type BlobStat,
   type BlobStore,
@@ -62,7 +63,7 @@ export class S3BlobStore implements BlobStore {
     this.client = options.client;
     this.bucket = options.bucket;
     const prefix = (options.prefix ?? "").replace(/^\/+|\/+$/g, "");
-    if (prefix !== "" && !PREFIX.test(prefix)) throw new Error(`invalid S3 key prefix: ${JSON.stringify(prefix)}`);
+    if (prefix !== "" && !parseS3BlobUrl(`s3://${options.bucket}/${prefix}`)) throw new Error(`invalid S3 key prefix: ${JSON.stringify(prefix)}`);
     this.prefix = prefix === "" ? "" : `${prefix}/`;
   }
 
@@ -158,8 +159,6 @@ export class S3BlobStore implements BlobStore {
     }
   }
 }
-
-const PREFIX = /^[A-Za-z0-9][A-Za-z0-9._-]*(?:\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
 
 function statusOf(err: unknown): number | undefined {
   return err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;

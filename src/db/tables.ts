@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable } from "kysely";
+import type { Generated, Selectable } from "kysely";
 
 // Table shapes as Kysely sees them. Times are unix milliseconds, as the API speaks them.
 // Booleans are 0/1 integers so both dialects read them the same way.
@@ -193,10 +193,8 @@ export interface Tables {
 }
 
 export type AccountRow = Selectable<AccountTable>;
-export type NewAccountRow = Insertable<AccountTable>;
 export type ApiCredentialRow = Selectable<ApiCredentialTable>;
 export type MediaRow = Selectable<MediaTable>;
-export type CallerIdRow = Selectable<CallerIdTable>;
 export type CallOutboxRow = Selectable<CallOutboxTable>;
 export type CallRow = Selectable<CallTable>;
 export type CallRecordingRow = Selectable<CallRecordingTable>;

@@ -61,6 +61,6 @@ export async function installContractDocuments(app: FastifyInstance): Promise<vo
     return { ...(await openapi), servers: [{ url: `${request.protocol}://${request.host}/v2` }] };
   };
 
-  app.get("/v2/api-docs/swagger.json", { config: { public: true }, schema: { hide: true } }, async (request) => swaggerFor(request));
+  app.get("/v2/api-docs/swagger.json", { schema: { hide: true } }, async (request) => swaggerFor(request));
   app.get("/openapi.json", { schema: { hide: true } }, async (request) => openapiFor(request));
 }

@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.js";
+
+describe("configuration", () => {
+  it("works with no settings at all: the embedded default", () => {
+    const config = loadConfig({}, {});
+    expect(config).toMatchObject({ port: 8080, host: "127.0.0.1", logLevel: "info", mediaMaxBytes: 25 * 1024 * 1024 });
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.blobUrl).toBeUndefined();
+  });
+
+  it("lets flags win over the environment", () => {
+    expect(loadConfig({ port: "9000" }, { SWITCHBOARD_PORT: "7000" }).port).toBe(9000);
+    expect(loadConfig({}, { SWITCHBOARD_PORT: "7000" }).port).toBe(7000);
+  });
+
+  it.each([
+    [{ host: "exa mple" }, 'SWITCHBOARD_HOST (--host): "exa mple" is not a host name or IP address'],
+    [{ publicUrl: "https://api.example.com/?x=1" }, 'SWITCHBOARD_PUBLIC_URL (--public-url): "https://api.example.com/?x=1" must not have a query or fragment: links are built by appending paths'],
+    [{ publicUrl: "ftp://example.com" }, 'SWITCHBOARD_PUBLIC_URL (--public-url): "ftp://example.com" must be an http:// or https:// URL'],
+    [{ callsWebhookUrl: "http://exa mple.com/hook", callsWebhookSecret: "x".repeat(16) }, 'SWITCHBOARD_CALLS_WEBHOOK_URL (--calls-webhook-url): "http://exa mple.com/hook" is not an absolute URL'],
+    [{ blobUrl: "s3://bucket/bad prefix" }, 'SWITCHBOARD_BLOB_URL (--blob-url): "s3://bucket/bad prefix" is not an s3://bucket[/prefix] URL (leave it unset for local files)'],
+    [{ blobUrl: "s3://bucket/../escape" }, 'SWITCHBOARD_BLOB_URL (--blob-url): "s3://bucket/../escape" is not an s3://bucket[/prefix] URL (leave it unset for local files)'],
+    [{ s3AccessKeyId: "AKIA" }, "SWITCHBOARD_S3_SECRET_ACCESS_KEY (--s3-secret-access-key): set both S3 keys, or neither to use the AWS SDK's own credentials"],
+    [{ s3Endpoint: "minio:9000" }, 'SWITCHBOARD_S3_ENDPOINT (--s3-endpoint): "minio:9000" must be an http:// or https:// URL'],
+    [{ mediaMaxBytes: "25MB" }, 'SWITCHBOARD_MEDIA_MAX_BYTES (--media-max-bytes): "25MB" is not a whole number from 1 to 1099511627776'],
+  ])("refuses %j, naming the setting", (flags, message) => {
+    expect(() => loadConfig(flags, {})).toThrow(new ConfigError(message));
+  });
+
+  it("accepts S3 settings that are whole", () => {
+    const config = loadConfig({ blobUrl: "s3://media-bucket/switchboard/prod", s3Endpoint: "http://127.0.0.1:9000", s3AccessKeyId: "a", s3SecretAccessKey: "b", s3ForcePathStyle: "true" }, {});
+    expect(config.s3).toEqual({ endpoint: "http://127.0.0.1:9000", region: undefined, accessKeyId: "a", secretAccessKey: "b", forcePathStyle: true });
+  });
+});
