@@ -88,7 +88,7 @@ export function createServices({ database, blobs, converter, config, authenticat
   const callerIds = new CallerIdService(database.db, database.dialect, config.callerIds, now);
   const outbox = new CallOutbox(database.db, database.dialect, now);
   const callDelivery = createCallDeliveryWorker(config.calls, outbox, log);
-  const billing = new BillingService(database.db, config.defaultPlan, now);
+  const billing = new BillingService(database.db, database.dialect, config.defaultPlan, now);
   const calls = new CallService(database.db, billing, now);
   const recordings = new CallRecordingService(database.db, blobs, converter, { maxBytes: config.recordingMaxBytes, now });
   return { accounts, credentials, authenticator, media, callerIds, outbox, callDelivery, billing, calls, recordings };

@@ -81,7 +81,7 @@ describe("caller IDs from the command line", () => {
 
   it.each([
     [["--calls-webhook-url", "http://127.0.0.1:9/calls"], "SWITCHBOARD_CALLS_WEBHOOK_SECRET (--calls-webhook-secret): is required with SWITCHBOARD_CALLS_WEBHOOK_URL, to sign its requests"],
-    [["--calls-webhook-url", "ftp://example.com", "--calls-webhook-secret", webhookSecret], 'SWITCHBOARD_CALLS_WEBHOOK_URL (--calls-webhook-url): "ftp://example.com" is not an http(s) URL'],
+    [["--calls-webhook-url", "ftp://example.com", "--calls-webhook-secret", webhookSecret], 'SWITCHBOARD_CALLS_WEBHOOK_URL (--calls-webhook-url): "ftp://example.com" must be an http:// or https:// URL'],
     [["--calls-webhook-url", "http://127.0.0.1:9/calls", "--calls-webhook-secret", "short"], "SWITCHBOARD_CALLS_WEBHOOK_SECRET (--calls-webhook-secret): must be at least 16 characters"],
     [["--calls-webhook-secret", webhookSecret], "SWITCHBOARD_CALLS_WEBHOOK_SECRET (--calls-webhook-secret): has no use without SWITCHBOARD_CALLS_WEBHOOK_URL"],
     [["--caller-id-code-length", "3"], 'SWITCHBOARD_CALLER_ID_CODE_LENGTH (--caller-id-code-length): "3" is not a whole number from 4 to 10'],

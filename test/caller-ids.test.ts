@@ -1,7 +1,9 @@
+import path from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, createTestAccount, describeEachDialect, startTestApp, type TestAccount, type TestApp } from "./support/app.js";
-import { testClock } from "./support/caller-ids.js";
+import { call, createTestAccount, describeEachDialect, openTestDatabase, startTestApp, type TestAccount, type TestApp } from "./support/app.js";
+import { startAppOn, testClock } from "./support/caller-ids.js";
+import { sqliteWriter } from "./support/sqlite-writer.js";
 
 const expected = "expected E.164 digits with or without +, such as 12135551189 or +442079460958 (a bare 10-digit number is North American)";
 const json = { "content-type": "application/json" };
@@ -389,5 +391,55 @@ describe("the published contract for caller IDs", () => {
       required: ["verificationCode"],
       properties: { verificationCode: { type: "string" } },
     });
+  });
+});
+
+describe("caller IDs while the CLI writes the same SQLite file", () => {
+  let app: TestApp;
+  let alice: TestAccount;
+  let cli: ReturnType<typeof sqliteWriter>;
+  let closeDatabase: () => Promise<void>;
+  // Any commit moves the file past the server's snapshot; this one is `account set-name`-like.
+  const cliRename = () => `update account set name = name || ' (renamed by the CLI)' where id = ${alice.id}`;
+  const send = (number: string) => call(app, "POST", `/v2/me/callerids/${number}`, { auth: alice.api, headers: json });
+
+  beforeAll(async () => {
+    const { database, dataDir, drop } = await openTestDatabase("sqlite");
+    cli = sqliteWriter(path.join(dataDir, "switchboard.db"));
+    app = await startAppOn({ ...database, db: database.db.withPlugin(cli.plugin) });
+    alice = await createTestAccount(app);
+    closeDatabase = async () => {
+      cli.close();
+      await database.close();
+      await drop();
+    };
+  });
+  afterAll(async () => {
+    await app.close();
+    await closeDatabase();
+  });
+
+  it("sends a code when the CLI commits between the server's first read and its write", async () => {
+    const committed = cli.commitAfterNextRead("caller_id", cliRename());
+    expect(await send("12135552001")).toMatchObject({ status: 200, text: "" });
+    await committed;
+    expect((await app.services.outbox.list({ to: "12135552001" }, { limit: 10, offset: 0 })).totalCount).toBe(1);
+  });
+
+  it("counts a wrong code when the CLI commits between the server's first read and its write", async () => {
+    expect((await send("12135552002")).status).toBe(200);
+    const committed = cli.commitAfterNextRead("caller_id", cliRename());
+    const body = JSON.stringify({ verificationCode: "000000" });
+    const answer = await call(app, "POST", "/v2/me/callerids/12135552002/verification-code", { auth: alice.api, rawBody: body, headers: json });
+    expect(answer).toMatchObject({ status: 200, text: "false" });
+    await committed;
+  });
+
+  it("claims due calls when the CLI commits between the worker's read and its write", async () => {
+    await app.services.callDelivery.deliverDue();
+    expect((await send("12135552003")).status).toBe(200);
+    const committed = cli.commitAfterNextRead("call_outbox", cliRename());
+    expect(await app.services.callDelivery.deliverDue()).toBe(1);
+    await committed;
   });
 });

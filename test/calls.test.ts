@@ -1,12 +1,34 @@
 import { createHash } from "node:crypto";
 import { fileTypeFromBuffer } from "file-type";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
-import { call, createTestAccount, describeEachDialect, startTestApp, type TestAccount, type TestApp } from "./support/app.js";
+import { call, createTestAccount, describeEachDialect, startTestApp, type DialectName, type TestAccount, type TestApp } from "./support/app.js";
 import { admin, ingestCall, uploadRecording } from "./support/calls.js";
 import { blobFiles, download, fixture } from "./support/media.js";
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+const expectedNumber = "expected E.164 digits with or without +, such as 12135551189 or +442079460958 (a bare 10-digit number is North American)";
+
+/** A database that fails every update of a recording, as a full disk or a lost connection would. */
+async function refuseRecordingUpdates(app: TestApp, dialect: DialectName): Promise<void> {
+  const statements =
+    dialect === "sqlite"
+      ? ["create trigger refuse_recording_update before update on call_recording begin select raise(abort, 'refused by the test'); end"]
+      : [
+          "create function refuse_recording_update() returns trigger language plpgsql as $$ begin raise exception 'refused by the test'; end $$",
+          "create trigger refuse_recording_update before update on call_recording for each row execute function refuse_recording_update()",
+        ];
+  for (const statement of statements) await sql.raw(statement).execute(app.database.db);
+}
+
+async function allowRecordingUpdates(app: TestApp, dialect: DialectName): Promise<void> {
+  const statements =
+    dialect === "sqlite"
+      ? ["drop trigger refuse_recording_update"]
+      : ["drop trigger refuse_recording_update on call_recording", "drop function refuse_recording_update()"];
+  for (const statement of statements) await sql.raw(statement).execute(app.database.db);
+}
 
 describeEachDialect("calls and call recordings", (dialect) => {
   let app: TestApp;
@@ -54,7 +76,8 @@ describeEachDialect("calls and call recordings", (dialect) => {
       ["a start time in seconds", { startTime: 1_764_300_000 }, "startTime: 1764300000 is before 2000-01-01; times are unix milliseconds"],
       ["a start time that is not a number", { startTime: "yesterday" }, "body startTime: must be integer"],
       ["a start time before the account existed", { startTime: 946_684_800_000 }, /^startTime: 946684800000 is before account \d+ was created \(\d+\)$/],
-      ["a number with letters", { toNumber: "1-800-FLOWERS" }, 'toNumber: "1-800-FLOWERS" is not a phone number: expected E.164 digits, such as 12135551189 or +12135551189'],
+      ["a number with letters", { toNumber: "1-800-FLOWERS" }, `toNumber: "1-800-FLOWERS" is not a phone number: ${expectedNumber}`],
+      ["a North American number that does not exist", { fromNumber: "0005551189" }, `fromNumber: "0005551189" is not a valid phone number: ${expectedNumber}`],
       ["no fromNumber", { fromNumber: undefined }, "body field fromNumber: is required"],
       ["an unknown field", { cost: 3 }, "body: unknown field cost"],
     ])("refuses %s with 400 and charges nothing", async (_label, fields, message) => {
@@ -242,6 +265,40 @@ describeEachDialect("calls and call recordings", (dialect) => {
     it("answers 404 for an unknown recording", async () => {
       expect((await admin(app, "PUT", "/recordings/999999", { state: "ERROR" })).json.message).toBe("call recording 999999 not found");
       expect((await uploadRecording(app, "PUT", "/recordings/999999/audio", fixture("tone.mp3"))).json.message).toBe("call recording 999999 not found");
+    });
+
+    const wrongBodies: Array<[string, Record<string, string>, string | undefined]> = [
+      ["no Content-Type", {}, undefined],
+      ["text/plain", { "content-type": "text/plain" }, "name=live"],
+      ["application/octet-stream", { "content-type": "application/octet-stream" }, "RIFF"],
+    ];
+    it.each(
+      [
+        ["POST /calls/{callId}/recordings", 'send application/json {"name":"…","state":"RECORDING"} for a recording in progress, or multipart/form-data (name, then file) for a finished one'],
+        ["PUT /recordings/{id}/audio", "send the audio as multipart/form-data, in a part named file"],
+        ["PUT /recordings/{id}", 'send application/json {"state":"ERROR"}'],
+      ].flatMap(([route, message]) => wrongBodies.map(([label, headers, body]) => [route!, label, headers, body, message!] as const)),
+    )("answers %s with %s by 400 saying what to send, and changes nothing", async (route, _label, headers, rawBody, message) => {
+      const callId = await newCall(alice);
+      const { json: recording } = await admin(app, "POST", `/calls/${callId}/recordings`, { name: "live", state: "RECORDING" });
+      const [method, path] = route.replace("{callId}", String(callId)).replace("{id}", recording.id).split(" ") as [string, string];
+      const response = await call(app, method, `/admin/v1${path}`, { rawBody, headers: { ...headers, authorization: `Bearer ${app.adminToken}` } });
+      expect(response.status).toBe(400);
+      expect(response.json).toEqual({ httpStatusCode: 400, internalCode: 0, message });
+      expect((await call(app, "GET", `/v2/calls/${callId}/recordings`, { auth: alice.api })).json).toEqual({ items: [recording] });
+    });
+
+    it("keeps no MP3 when the database fails to take the recording's audio", async () => {
+      const { json: recording } = await admin(app, "POST", `/calls/${await newCall(alice)}/recordings`, { name: "live", state: "RECORDING" });
+      const before = recordingBlobs();
+      await refuseRecordingUpdates(app, dialect);
+      try {
+        expect((await uploadRecording(app, "PUT", `/recordings/${recording.id}/audio`, fixture("tone.mp3"))).status).toBe(500);
+      } finally {
+        await allowRecordingUpdates(app, dialect);
+      }
+      expect(recordingBlobs()).toEqual(before);
+      expect((await call(app, "GET", `/v2/calls/recordings/${recording.id}`, { auth: alice.api })).json.state).toBe("RECORDING");
     });
   });
 

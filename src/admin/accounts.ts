@@ -1,7 +1,8 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { IdParam, NoContent, PagingQuery, errorRef } from "../http/schemas.js";
+import { IdParam, NoContent, PagingQuery } from "../http/schemas.js";
 import type { AccountService } from "../services/accounts.js";
+import { adminErrors } from "./schemas.js";
 
 const AdminAccount = Type.Object({
   id: Type.Integer(),
@@ -14,7 +15,6 @@ const AdminAccount = Type.Object({
 
 const Name = Type.String({ minLength: 1, maxLength: 255 });
 const Password = Type.String({ minLength: 8, maxLength: 1024 });
-const errors = { 400: errorRef, 401: errorRef, 404: errorRef, 409: errorRef, 500: errorRef };
 const byId = Type.Object({ id: IdParam });
 
 export const adminAccountRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountService }> = async (app, { accounts }) => {
@@ -32,7 +32,7 @@ export const adminAccountRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountSe
           },
           { additionalProperties: false },
         ),
-        response: { 201: AdminAccount, ...errors },
+        response: { 201: AdminAccount, ...adminErrors },
       },
     },
     async (request, reply) => reply.code(201).send(await accounts.create(request.body)),
@@ -45,7 +45,7 @@ export const adminAccountRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountSe
         querystring: Type.Object(PagingQuery),
         response: {
           200: Type.Object({ items: Type.Array(AdminAccount), limit: Type.Integer(), offset: Type.Integer(), totalCount: Type.Integer() }),
-          ...errors,
+          ...adminErrors,
         },
       },
     },
@@ -54,7 +54,7 @@ export const adminAccountRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountSe
 
   app.get(
     "/accounts/:id",
-    { schema: { params: byId, response: { 200: AdminAccount, ...errors } } },
+    { schema: { params: byId, response: { 200: AdminAccount, ...adminErrors } } },
     async (request) => accounts.get(request.params.id),
   );
 
@@ -64,7 +64,7 @@ export const adminAccountRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountSe
       schema: {
         params: byId,
         body: Type.Object({ password: Password }, { additionalProperties: false }),
-        response: { 204: NoContent, ...errors },
+        response: { 204: NoContent, ...adminErrors },
       },
     },
     async (request, reply) => {

@@ -1,7 +1,8 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { IdParam, errorRef } from "../http/schemas.js";
+import { IdParam } from "../http/schemas.js";
 import type { BillingService } from "../services/billing.js";
+import { Charge, ExternalId, adminErrors } from "./schemas.js";
 
 const Plan = Type.Object({
   name: Type.String(),
@@ -19,8 +20,6 @@ const BillingSummary = Type.Object({
   totalRemainingCredits: Type.Number(),
 });
 
-export const Charge = Type.Object({ credits: Type.Number(), planCredits: Type.Number(), payAsYouGoCredits: Type.Number() });
-
 const TextUsage = Type.Object({
   id: Type.Integer(),
   count: Type.Integer(),
@@ -29,10 +28,8 @@ const TextUsage = Type.Object({
   charge: Charge,
 });
 
-export const adminErrors = { 400: errorRef, 401: errorRef, 404: errorRef, 409: errorRef, 500: errorRef };
 const byAccount = Type.Object({ id: IdParam });
 const Millis = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: "unix milliseconds" });
-export const ExternalId = Type.String({ minLength: 1, maxLength: 255, description: "your id for this report: a retry with the same id is not charged again" });
 
 export const adminBillingRoutes: FastifyPluginAsyncTypebox<{ billing: BillingService }> = async (app, { billing }) => {
   app.get(

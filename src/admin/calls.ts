@@ -8,7 +8,7 @@ import { publicBaseUrl } from "../http/public-url.js";
 import { IdParam, errorRef } from "../http/schemas.js";
 import type { CallRecordingService } from "../services/call-recordings.js";
 import type { CallService } from "../services/calls.js";
-import { Charge, ExternalId, adminErrors } from "./billing.js";
+import { Charge, ExternalId, adminErrors } from "./schemas.js";
 
 const Call = Type.Object({
   id: Type.Integer(),
@@ -42,6 +42,18 @@ const CreateRecordingBody = Type.Object(
 
 const Recording = Type.Object(callRecordingProperties);
 const recordingErrors = { ...adminErrors, 413: errorRef };
+
+/**
+ * Refuses, before Fastify parses the body, a request whose Content-Type is not one of `types`.
+ * Fastify skips a body schema keyed by content type for any other type, and answers a type it
+ * has no parser for in words that do not help here.
+ */
+function requireContentType(types: string[], whatToSend: string) {
+  return async (request: FastifyRequest) => {
+    const type = request.headers["content-type"]?.split(";")[0]!.trim().toLowerCase();
+    if (type === undefined || !types.includes(type)) throw new BadRequest(whatToSend);
+  };
+}
 
 export interface AdminCallRouteOptions {
   calls: CallService;
@@ -94,6 +106,10 @@ export const adminCallRoutes: FastifyPluginAsyncTypebox<AdminCallRouteOptions> =
         body: { content: { "application/json": { schema: CreateRecordingBody } } },
         response: { 201: Recording, ...recordingErrors },
       },
+      onRequest: requireContentType(
+        ["application/json", "multipart/form-data"],
+        'send application/json {"name":"…","state":"RECORDING"} for a recording in progress, or multipart/form-data (name, then file) for a finished one',
+      ),
     },
     async (request, reply) => {
       const base = publicBaseUrl(request, publicUrl);
@@ -112,11 +128,11 @@ export const adminCallRoutes: FastifyPluginAsyncTypebox<AdminCallRouteOptions> =
 
   app.put(
     "/recordings/:id/audio",
-    { schema: { params: Type.Object({ id: IdParam }), response: { 200: Recording, ...recordingErrors } } },
-    async (request) => {
-      if (!request.isMultipart()) throw new BadRequest("send the audio as multipart/form-data, in a part named file");
-      return withUploadedFile(request, (_fields, file) => recordings.complete(request.params.id, file, publicBaseUrl(request, publicUrl)));
+    {
+      schema: { params: Type.Object({ id: IdParam }), response: { 200: Recording, ...recordingErrors } },
+      onRequest: requireContentType(["multipart/form-data"], "send the audio as multipart/form-data, in a part named file"),
     },
+    async (request) => withUploadedFile(request, (_fields, file) => recordings.complete(request.params.id, file, publicBaseUrl(request, publicUrl))),
   );
 
   app.put(
@@ -127,6 +143,7 @@ export const adminCallRoutes: FastifyPluginAsyncTypebox<AdminCallRouteOptions> =
         body: Type.Object({ state: Type.Literal("ERROR") }, { additionalProperties: false }),
         response: { 200: Recording, ...recordingErrors },
       },
+      onRequest: requireContentType(["application/json"], 'send application/json {"state":"ERROR"}'),
     },
     async (request) => recordings.markError(request.params.id, publicBaseUrl(request, publicUrl)),
   );

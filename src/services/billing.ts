@@ -1,5 +1,7 @@
 import type { Kysely, Transaction } from "kysely";
+import type { Dialect } from "../db/database.js";
 import type { BillingAccountRow, Tables, UsageKind } from "../db/tables.js";
+import { lockAccountForUpdate } from "../db/write-locks.js";
 import { BadRequest, Conflict, NotFound } from "../errors.js";
 import { creditsToNumber, creditsToUnits, maxCredits } from "./credits.js";
 
@@ -65,6 +67,7 @@ export interface BillingTransaction {
 export class BillingService {
   constructor(
     private readonly db: Kysely<Tables>,
+    private readonly dialect: Dialect,
     private readonly defaultPlan: Plan,
     private readonly now: () => number = Date.now,
   ) {}
@@ -206,15 +209,13 @@ export class BillingService {
   }
 
   /**
-   * Runs `work` in a transaction whose first statement writes the account's billing row. That
-   * write is the lock: PostgreSQL holds the row until commit, and SQLite takes its single write
-   * lock at the first statement (where its busy timeout applies, unlike a read upgraded later),
-   * so concurrent charges to one account queue here and none reads a stale balance. The same
-   * write moves the plan-credit month forward, never back (a node with a slow clock cannot
-   * reset a month's usage).
+   * Runs `work` in a transaction that holds the account (src/db/write-locks.ts), so concurrent
+   * charges to one account queue here and none reads a stale balance. Its first write moves the
+   * plan-credit month forward, never back (a node with a slow clock cannot reset a month's usage).
    */
   async withBillingLock<T>(accountId: number, work: (tx: BillingTransaction) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(async (trx) => {
+      await lockAccountForUpdate(trx, this.dialect, accountId);
       const now = this.now();
       const monthStart = startOfUtcMonth(now);
       await trx

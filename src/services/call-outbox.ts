@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { sql, type Kysely } from "kysely";
 import type { Dialect } from "../db/database.js";
 import type { CallOutboxRow, CallStatus, Tables } from "../db/tables.js";
+import { takeSqliteWriteLock } from "../db/write-locks.js";
 import type { Page, PageRequest } from "./paging.js";
 
 // The delivery outbox: each verification call is a row written in the same transaction as its
@@ -116,6 +117,7 @@ export class CallOutbox {
   async claimDue(limit: number, leaseMs: number): Promise<QueuedCall[]> {
     const now = this.now();
     return this.db.transaction().execute(async (tx) => {
+      await takeSqliteWriteLock(tx, this.dialect);
       let due = tx
         .selectFrom("call_outbox")
         .select("id")
@@ -126,7 +128,7 @@ export class CallOutbox {
         .orderBy("id")
         .limit(limit);
       // Several servers may run workers on one PostgreSQL: each skips the rows another is
-      // claiming. SQLite has one writer at a time, so the transaction alone is enough.
+      // claiming. On SQLite the write lock taken above keeps other writers out.
       if (this.dialect === "postgres") due = due.forUpdate().skipLocked();
       const ids = (await due.execute()).map((row) => row.id);
       if (ids.length === 0) return [];

@@ -93,16 +93,19 @@ export class CallRecordingService {
     const row = await this.operatorRow(id);
     if (row.state === "READY") throw alreadyReady(id);
     const audio = await this.storeMp3(file);
-    // Only a recording that is still not READY takes this audio: of two concurrent uploads one wins.
-    const updated = await this.db
-      .updateTable("call_recording")
-      .set({ state: "READY", blob_key: audio.key, length_in_bytes: audio.size, sha256: audio.sha256, duration_ms: audio.durationMs })
-      .where("id", "=", id)
-      .where("state", "!=", "READY")
-      .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) {
+    try {
+      // Only a recording that is still not READY takes this audio: of two concurrent uploads one wins.
+      const updated = await this.db
+        .updateTable("call_recording")
+        .set({ state: "READY", blob_key: audio.key, length_in_bytes: audio.size, sha256: audio.sha256, duration_ms: audio.durationMs })
+        .where("id", "=", id)
+        .where("state", "!=", "READY")
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 0) throw alreadyReady(id);
+    } catch (error) {
+      // Audio no recording took is an orphan, whether the update lost the race or failed.
       await this.blobs.delete(audio.key);
-      throw alreadyReady(id);
+      throw error;
     }
     return toRecording(await this.operatorRow(id), publicBase);
   }

@@ -2,6 +2,7 @@ import { createHmac, randomInt } from "node:crypto";
 import type { Kysely, Transaction } from "kysely";
 import type { Dialect } from "../db/database.js";
 import type { Tables } from "../db/tables.js";
+import { lockAccountForUpdate } from "../db/write-locks.js";
 import { BadRequest, TooManyRequests } from "../errors.js";
 import { queueCall, retireCalls } from "./call-outbox.js";
 import { digestsEqual } from "./passwords.js";
@@ -59,7 +60,8 @@ export class CallerIdService {
     const key = await this.codeKey();
     const now = this.now();
     await this.db.transaction().execute(async (tx) => {
-      await this.serializeSends(tx, accountId);
+      // Sends of one account run one at a time, so two at once cannot both pass the throttles.
+      await lockAccountForUpdate(tx, this.dialect, accountId);
       const row = await tx
         .selectFrom("caller_id")
         .select(["id", "verified_at"])
@@ -98,10 +100,14 @@ export class CallerIdService {
     const now = this.now();
     const requestNew = `request a new code with POST /v2/me/callerids/${number}`;
     return this.db.transaction().execute(async (tx) => {
-      let query = tx.selectFrom("caller_id").selectAll().where("account_id", "=", accountId).where("phone_number", "=", number);
-      // Concurrent guesses must each count: they wait for one another on this row.
-      if (this.dialect === "postgres") query = query.forUpdate();
-      const row = await query.executeTakeFirst();
+      // Concurrent guesses must each count: they wait for one another here.
+      await lockAccountForUpdate(tx, this.dialect, accountId);
+      const row = await tx
+        .selectFrom("caller_id")
+        .selectAll()
+        .where("account_id", "=", accountId)
+        .where("phone_number", "=", number)
+        .executeTakeFirst();
       if (row?.verified_at != null) throw new BadRequest(`caller id ${number} has no pending code: that is already verified`);
       if (!row || row.code_digest === null || row.code_expires_at === null) {
         throw new BadRequest(`no verification code is pending for ${number}: ${requestNew}`);
@@ -127,16 +133,6 @@ export class CallerIdService {
       }
       return false;
     });
-  }
-
-  /**
-   * Sends of one account run one at a time, so two at once cannot both pass the throttles. On
-   * SQLite the transaction already does that (one writer); on PostgreSQL the account row is
-   * locked (NO KEY UPDATE: inserts that reference the account still proceed).
-   */
-  private async serializeSends(tx: Transaction<Tables>, accountId: number): Promise<void> {
-    if (this.dialect !== "postgres") return;
-    await tx.selectFrom("account").select("id").where("id", "=", accountId).forNoKeyUpdate().execute();
   }
 
   private async refuseOverThrottle(tx: Transaction<Tables>, accountId: number, number: string, now: number): Promise<void> {

@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import type { CallRow, Tables } from "../db/tables.js";
 import { BadRequest, Conflict } from "../errors.js";
 import { checkUsageTime, chargeOf, type BillingService, type UsageCharge } from "./billing.js";
+import { parsePhoneNumber } from "./phone-numbers.js";
 
 export interface CallInput {
   fromNumber: string;
@@ -42,8 +43,8 @@ export class CallService {
    * names a call already ingested with the same details (an operator's retry after a timeout).
    */
   async ingest(accountId: number, input: CallInput): Promise<{ call: Call; created: boolean }> {
-    const fromNumber = callNumber(input.fromNumber, "fromNumber");
-    const toNumber = callNumber(input.toNumber, "toNumber");
+    const fromNumber = parsePhoneNumber(input.fromNumber, "fromNumber");
+    const toNumber = parsePhoneNumber(input.toNumber, "toNumber");
     const { startTime, durationSeconds, campaignId, externalId } = input;
     checkUsageTime(startTime, "startTime", this.now());
     if (!Number.isInteger(durationSeconds) || durationSeconds < 0 || durationSeconds > maxCallSeconds) {
@@ -95,18 +96,6 @@ export class CallService {
       return { call: toCall(row, { minutes, ...charged.charge }), created: true };
     });
   }
-}
-
-/**
- * E.164 digits without "+", as CallFire returns numbers; a bare 10-digit number is North American
- * (as for caller IDs). Not checked against numbering plans: the call happened, and stale
- * metadata must not refuse to record a charge.
- */
-function callNumber(text: string, field: string): string {
-  const match = /^(\+?)(\d{3,15})$/.exec(text);
-  if (!match) throw new BadRequest(`${field}: "${text}" is not a phone number: expected E.164 digits, such as 12135551189 or +12135551189`);
-  const [, plus, digits] = match as unknown as [string, string, string];
-  return !plus && digits.length === 10 ? `1${digits}` : digits;
 }
 
 function toCall(row: CallRow, charge: Call["charge"]): Call {
