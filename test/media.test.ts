@@ -350,3 +350,24 @@ describe("request logs", () => {
     }
   });
 });
+
+describe("malformed multipart bodies", () => {
+  it("answers a form with no boundary, or one that ends inside a part, with 400 and keeps nothing", async () => {
+    const app = await startTestApp("sqlite");
+    try {
+      const account = await createTestAccount(app);
+      const noBoundary = await call(app, "POST", "/v2/media", { auth: account.api, rawBody: "xxxx", headers: { "content-type": "multipart/form-data" } });
+      expect(noBoundary.json).toEqual({ httpStatusCode: 400, internalCode: 0, message: "malformed multipart/form-data body: Multipart: Boundary not found" });
+      const truncated = await call(app, "POST", "/v2/media", {
+        auth: account.api,
+        rawBody: `--abc\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n${fixture("tone.wav").subarray(0, 100).toString("latin1")}`,
+        headers: { "content-type": "multipart/form-data; boundary=abc" },
+      });
+      expect(truncated.status).toBe(400);
+      expect(truncated.json.message).toMatch(/^malformed multipart\/form-data body: /);
+      expect(blobFiles(app)).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -45,6 +45,9 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (error.validation) {
       return reply.code(400).send(errorMessage(400, error.message));
     }
+    if (malformedMultipart.test(error.message)) {
+      return reply.code(400).send(errorMessage(400, `malformed multipart/form-data body: ${error.message}`));
+    }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       return reply.code(status).send(errorMessage(status, clientErrorMessage(error)));
@@ -68,6 +71,13 @@ export function renderFrameworkError(error: FastifyError, _request: FastifyReque
         : error.message;
   void reply.code(400).send(errorMessage(400, message));
 }
+
+/**
+ * The multipart parser (@fastify/busboy) reports a broken form — no boundary, a body that ends
+ * inside a part — as plain Errors, from wherever the form happens to be read; these are its
+ * messages for those, and they are the client's fault.
+ */
+const malformedMultipart = /^(Multipart: Boundary not found|Unexpected end of multipart data|\w+ terminated early due to unexpected end of multipart data)$/;
 
 /** Fastify's own messages, in CallFire's short lower-case style where they would confuse. */
 function clientErrorMessage(error: FastifyError): string {
