@@ -100,7 +100,7 @@ withSettings(
 ).action(async (options: RawSettings & { json?: boolean; limit: string; offset: string }) =>
   withServices(
     options,
-    (services) => services.accounts.list({ limit: pageNumber(options.limit, 1, 1000, "--limit"), offset: pageNumber(options.offset, 0, 2 ** 31 - 1, "--offset") }),
+    (services) => services.accounts.list({ limit: wholeNumber(options.limit, 1, 1000, "--limit"), offset: wholeNumber(options.offset, 0, 2 ** 31 - 1, "--offset") }),
     (page) =>
       [`${page.totalCount} account(s)`, ...page.items.map((a) => `${a.id}\t${a.email}\t${a.name ?? ""}`)].join("\n"),
   ),
@@ -118,7 +118,7 @@ withSettings(
   withServices(
     options,
     async (services) => {
-      const id = pageNumber(options.id, 1, Number.MAX_SAFE_INTEGER, "--id");
+      const id = wholeNumber(options.id, 1, Number.MAX_SAFE_INTEGER, "--id");
       await services.accounts.setPassword(id, options.password);
       return { id, passwordChanged: true };
     },
@@ -146,11 +146,11 @@ withSettings(
       (services) =>
         services.outbox.list(
           {
-            accountId: options.accountId === undefined ? undefined : pageNumber(options.accountId, 1, Number.MAX_SAFE_INTEGER, "--account-id"),
+            accountId: options.accountId === undefined ? undefined : wholeNumber(options.accountId, 1, Number.MAX_SAFE_INTEGER, "--account-id"),
             to: options.to === undefined ? undefined : parsePhoneNumber(options.to, "--to"),
             status: options.status,
           },
-          { limit: pageNumber(options.limit, 1, 1000, "--limit"), offset: pageNumber(options.offset, 0, 2 ** 31 - 1, "--offset") },
+          { limit: wholeNumber(options.limit, 1, 1000, "--limit"), offset: wholeNumber(options.offset, 0, 2 ** 31 - 1, "--offset") },
         ),
       (page) =>
         [
@@ -180,7 +180,7 @@ withSettings(
     withServices(
       options,
       (services) =>
-        services.billing.setPlan(pageNumber(options.account, 1, Number.MAX_SAFE_INTEGER, "--account"), {
+        services.billing.setPlan(wholeNumber(options.account, 1, Number.MAX_SAFE_INTEGER, "--account"), {
           name: options.name,
           monthlyCredits: creditsArgument(options.monthlyCredits, "--monthly-credits"),
           creditsPerCallMinute: creditsArgument(options.creditsPerCallMinute, "--credits-per-call-minute"),
@@ -203,7 +203,7 @@ withSettings(
 ).action(async (options: RawSettings & { json?: boolean; account: string; amount: string }) =>
   withServices(
     options,
-    (services) => services.billing.addCredits(pageNumber(options.account, 1, Number.MAX_SAFE_INTEGER, "--account"), creditsArgument(options.amount, "--amount")),
+    (services) => services.billing.addCredits(wholeNumber(options.account, 1, Number.MAX_SAFE_INTEGER, "--account"), creditsArgument(options.amount, "--amount")),
     billingLine,
   ),
 );
@@ -246,12 +246,12 @@ withSettings(
         const config = loadConfig(options);
         const file = options.recording;
         if (file !== undefined && !fs.statSync(file, { throwIfNoEntry: false })?.isFile()) throw new ConfigError(`--recording: ${file} is not a file`);
-        const { call } = await services.calls.ingest(pageNumber(options.account, 1, Number.MAX_SAFE_INTEGER, "--account"), {
+        const { call } = await services.calls.ingest(wholeNumber(options.account, 1, Number.MAX_SAFE_INTEGER, "--account"), {
           fromNumber: options.from,
           toNumber: options.to,
           startTime: timeArgument(options.start, "--start"),
-          durationSeconds: pageNumber(options.duration, 0, Number.MAX_SAFE_INTEGER, "--duration"),
-          campaignId: options.campaignId === undefined ? undefined : pageNumber(options.campaignId, 1, Number.MAX_SAFE_INTEGER, "--campaign-id"),
+          durationSeconds: wholeNumber(options.duration, 0, Number.MAX_SAFE_INTEGER, "--duration"),
+          campaignId: options.campaignId === undefined ? undefined : wholeNumber(options.campaignId, 1, Number.MAX_SAFE_INTEGER, "--campaign-id"),
           externalId: options.externalId,
         });
         if (file === undefined) return { call };
@@ -291,7 +291,7 @@ function timeArgument(text: string, flag: string): number {
   return value;
 }
 
-function pageNumber(text: string, min: number, max: number, flag: string): number {
+function wholeNumber(text: string, min: number, max: number, flag: string): number {
   const value = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!(value >= min && value <= max)) throw new ConfigError(`${flag}: "${text}" must be a whole number from ${min} to ${max}`);
   return value;

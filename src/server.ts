@@ -23,7 +23,7 @@ import { silentLog, type DeliveryLog } from "./delivery/call-transport.js";
 import { BadRequest } from "./errors.js";
 import { requireBasicAuth } from "./http/basic-auth.js";
 import { installContractDocuments } from "./http/contract-documents.js";
-import { formatSchemaErrors, installErrorHandling, renderFrameworkError } from "./http/error-handler.js";
+import { bodyLimit, formatSchemaErrors, installErrorHandling, renderFrameworkError } from "./http/error-handler.js";
 import { installOperations } from "./http/operations.js";
 import { installPartialResponses } from "./http/partial-responses.js";
 import { requestLogSerializers } from "./http/request-log.js";
@@ -65,7 +65,6 @@ export interface Services {
   recordings: CallRecordingService;
 }
 
-export const bodyLimit = 1024 * 1024;
 
 export interface ServicePorts {
   database: Database;

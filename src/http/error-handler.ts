@@ -18,6 +18,9 @@ export function errorMessage(status: number, message: string, developerMessage?:
   return { httpStatusCode: status, internalCode: 0, message, ...(developerMessage ? { developerMessage } : {}) };
 }
 
+/** JSON bodies: nothing the API takes comes near it; files go through multipart instead. */
+export const bodyLimit = 1024 * 1024;
+
 const methods: HTTPMethod[] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
 
 export function installErrorHandling(app: FastifyInstance): void {
@@ -83,7 +86,7 @@ const malformedMultipart = /^(Multipart: Boundary not found|Unexpected end of mu
 function clientErrorMessage(error: FastifyError): string {
   switch (error.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return "request body is larger than the 1 MiB limit";
+      return `request body is larger than the ${bodyLimit / 1024 / 1024} MiB limit`;
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
       return "unsupported content type: send application/json";
     case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":

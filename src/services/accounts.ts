@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import { BadRequest, Conflict, NotFound } from "../errors.js";
 import type { AccountRow, Tables } from "../db/tables.js";
-import type { Page, PageRequest } from "./paging.js";
+import { findPage, type Page, type PageRequest } from "./paging.js";
 import { hashPassword, verifyPassword } from "./passwords.js";
 
 export interface Account {
@@ -72,11 +72,7 @@ export class AccountService {
   }
 
   async list(page: PageRequest): Promise<Page<Account>> {
-    const [rows, count] = await Promise.all([
-      this.db.selectFrom("account").selectAll().orderBy("id").limit(page.limit).offset(page.offset).execute(),
-      this.db.selectFrom("account").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow(),
-    ]);
-    return { items: rows.map(toAccount), limit: page.limit, offset: page.offset, totalCount: Number(count.n) };
+    return findPage(this.db.selectFrom("account"), page, (q) => q.selectAll().orderBy("id"), toAccount);
   }
 
   async count(): Promise<number> {

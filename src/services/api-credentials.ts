@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import { NotFound } from "../errors.js";
 import type { ApiCredentialRow, Tables } from "../db/tables.js";
-import type { Page, PageRequest } from "./paging.js";
+import { findPage, type Page, type PageRequest } from "./paging.js";
 import { digestsEqual, randomHex, sha256Hex } from "./passwords.js";
 
 export interface ApiCredential {
@@ -60,11 +60,7 @@ export class ApiCredentialService {
   async find(accountId: number, filter: { name?: string }, page: PageRequest): Promise<Page<ApiCredential>> {
     let query = this.db.selectFrom("api_credential").where("account_id", "=", accountId);
     if (filter.name !== undefined) query = query.where("name", "=", filter.name);
-    const [rows, count] = await Promise.all([
-      query.selectAll().orderBy("id").limit(page.limit).offset(page.offset).execute(),
-      query.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow(),
-    ]);
-    return { items: rows.map(toCredential), limit: page.limit, offset: page.offset, totalCount: Number(count.n) };
+    return findPage(query, page, (q) => q.selectAll().orderBy("id"), toCredential);
   }
 
   async get(accountId: number, id: number): Promise<ApiCredential> {

@@ -3,7 +3,7 @@ import { sql, type Kysely } from "kysely";
 import type { Dialect } from "../db/database.js";
 import type { CallOutboxRow, CallStatus, Tables } from "../db/tables.js";
 import { takeSqliteWriteLock } from "../db/write-locks.js";
-import type { Page, PageRequest } from "./paging.js";
+import { findPage, type Page, type PageRequest } from "./paging.js";
 
 // The delivery outbox: each verification call is a row written in the same transaction as its
 // code, then claimed and delivered by src/delivery/call-delivery-worker.ts at least once.
@@ -103,11 +103,7 @@ export class CallOutbox {
     if (filter.accountId !== undefined) query = query.where("account_id", "=", filter.accountId);
     if (filter.to !== undefined) query = query.where("to_number", "=", filter.to);
     if (filter.status !== undefined) query = query.where("status", "=", filter.status);
-    const [rows, count] = await Promise.all([
-      query.selectAll().orderBy("id", "desc").limit(page.limit).offset(page.offset).execute(),
-      query.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow(),
-    ]);
-    return { items: rows.map(toEntry), limit: page.limit, offset: page.offset, totalCount: Number(count.n) };
+    return findPage(query, page, (q) => q.selectAll().orderBy("id", "desc"), toEntry);
   }
 
   /**

@@ -17,7 +17,7 @@ import {
   mediaFormats,
   type MediaFormat,
 } from "./media-formats.js";
-import type { Page, PageRequest } from "./paging.js";
+import { findPage, type Page, type PageRequest } from "./paging.js";
 
 export interface Media {
   id: number;
@@ -140,16 +140,7 @@ export class MediaService {
       const pattern = `%${filter.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       query = query.where(sql<boolean>`lower(name) like ${pattern} escape '\\'`);
     }
-    const [rows, count] = await Promise.all([
-      query.selectAll().orderBy("id").limit(page.limit).offset(page.offset).execute(),
-      query.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow(),
-    ]);
-    return {
-      items: rows.map((row) => toMedia(row, publicBase)),
-      limit: page.limit,
-      offset: page.offset,
-      totalCount: Number(count.n),
-    };
+    return findPage(query, page, (q) => q.selectAll().orderBy("id"), (row) => toMedia(row, publicBase));
   }
 
   /** The file for `/media/{id}.{extension}`: the stored bytes, or a rendition in another audio format. */
