@@ -14,15 +14,9 @@ export interface CallInput {
   externalId?: string;
 }
 
-export interface Call {
+export interface Call extends CallInput {
   id: number;
   accountId: number;
-  fromNumber: string;
-  toNumber: string;
-  startTime: number;
-  durationSeconds: number;
-  campaignId?: number;
-  externalId?: string;
   created: number;
   charge: UsageCharge & { minutes: number };
 }
