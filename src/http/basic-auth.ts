@@ -43,8 +43,8 @@ export function requireBasicAuth(app: FastifyInstance, authenticator: Authentica
     const { public: isPublic = false, accountLoginOnly = false } = route.config ?? {};
     const authenticate = async (request: FastifyRequest) => {
       if (isPublic && request.headers.authorization === undefined) return;
-      const { username, password } = parseBasicAuthorization(request.headers.authorization);
-      request.principal = await authenticator.authenticate(username, password);
+      const header = request.headers.authorization;
+      request.principal = await authenticator.authenticate(header ?? "", () => parseBasicAuthorization(header));
       if (accountLoginOnly && request.principal.kind !== "account") {
         throw new Forbidden("this operation needs the account's own login, not API credentials");
       }

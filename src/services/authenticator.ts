@@ -34,9 +34,10 @@ export const defaultAuthenticatorOptions: AuthenticatorOptions = {
 /**
  * Resolves a Basic username and password to a principal. Account logins are scrypt-hashed, which
  * costs tens of milliseconds, so successful verifications are cached briefly, keyed by a
- * SHA-256 of the pair behind a per-process random secret (the cache never holds a password or a
- * plain hash of one; the digest never leaves the process, so a MAC construction adds nothing). Revocations on this node drop cache entries at once; other nodes forget them within
- * the TTL. Failures are counted in the database so the brute-force guard holds across nodes.
+ * SHA-256 of the presented credentials behind a per-process random secret (the cache never holds
+ * a password or a plain hash of one; the digest never leaves the process, so a MAC construction
+ * adds nothing). Revocations on this node drop cache entries at once; other nodes forget them
+ * within the TTL. Failures are counted in the database so the brute-force guard holds across nodes.
  */
 export class Authenticator {
   private readonly cacheSecret = randomBytes(32).toString("base64");
@@ -58,16 +59,24 @@ export class Authenticator {
     accounts.onPasswordChanged((id) => this.forget((p) => p.kind === "account" && p.accountId === id));
   }
 
-  async authenticate(username: string, password: string): Promise<Principal> {
-    const key = hash("sha256", `${this.cacheSecret}\0${username}\0${password}`, "base64");
+  /**
+   * `presented` is the credentials exactly as they arrived (the Authorization header's value): a
+   * cache hit needs only its keyed hash, and `decode` runs only when the pair must be verified.
+   */
+  async authenticate(presented: string, decode: () => { username: string; password: string }): Promise<Principal> {
+    const key = hash("sha256", `${this.cacheSecret}\0${presented}`, "base64");
     const cached = this.cache.get(key);
     const now = this.options.now();
     if (cached && cached.expiresAt > now) {
       // Re-verify in the background before the entry expires, so a busy client never waits for
       // scrypt; the entry is still trusted no longer than the TTL after its last verification.
-      if (cached.refreshAt <= now && !this.inflight.has(key)) this.verifyOnce(key, username, password).catch(() => {});
+      if (cached.refreshAt <= now && !this.inflight.has(key)) {
+        const { username, password } = decode();
+        this.verifyOnce(key, username, password).catch(() => {});
+      }
       return cached.principal;
     }
+    const { username, password } = decode();
     return this.verifyOnce(key, username, password);
   }
 
