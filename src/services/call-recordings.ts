@@ -1,11 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
-import { fileTypeFromBuffer } from "file-type";
 import type { Kysely } from "kysely";
 import type { AudioConverter } from "../audio/audio-converter.js";
 import { probeAudioDurationSeconds } from "../audio/probe.js";
 import type { BlobSource, BlobStore, StoredBlob } from "../blobs/blob-store.js";
-import { readHead } from "../blobs/stream-head.js";
+import { readAll, sniffUpload } from "../blobs/stream-head.js";
 import type { CallRecordingRow, CallRecordingState, Tables } from "../db/tables.js";
 import { BadRequest, Conflict, NotFound, PayloadTooLarge } from "../errors.js";
 import type { BinaryFile } from "../http/binary-response.js";
@@ -25,9 +24,6 @@ export interface CallRecording {
 }
 
 type RecordingRow = CallRecordingRow & { campaign_id: number | null };
-
-/** file-type tells MP3 and WAV apart from the first 4100 bytes. */
-const sniffBytes = 4100;
 
 export class CallRecordingService {
   constructor(
@@ -130,9 +126,7 @@ export class CallRecordingService {
    */
   private async storeMp3(file: BlobSource): Promise<StoredBlob & { durationMs: number }> {
     const { maxBytes } = this.options;
-    const { head, body, abandon } = await readHead(file, sniffBytes);
-    if (head.length === 0) throw new BadRequest("the recording file is empty");
-    const type = await fileTypeFromBuffer(head);
+    const { type, body, abandon } = await sniffUpload(file, "recording file");
     if (type?.ext !== "mp3" && type?.ext !== "wav") {
       await abandon();
       throw new BadRequest(`a call recording must be MP3 or WAV audio${type ? `, not ${type.ext}` : ""}`);
@@ -221,17 +215,6 @@ function mp3Of(row: RecordingRow): BinaryFile {
     throw new NotFound(`call recording ${row.id} is ${row.state}: its MP3 is available once it is READY`);
   }
   return { blobKey: row.blob_key, size: row.length_in_bytes, sha256: row.sha256, contentType: "audio/mpeg", filename: `${row.name}.mp3`, cache: "private" };
-}
-
-async function readAll(source: AsyncIterable<Uint8Array>, maxBytes: number): Promise<Buffer> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of source) {
-    size += chunk.length;
-    if (size > maxBytes) throw tooLarge(maxBytes);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 function tooLarge(maxBytes: number): PayloadTooLarge {

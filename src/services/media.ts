@@ -1,11 +1,10 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
-import { fileTypeFromBuffer } from "file-type";
 import { sql, type Kysely } from "kysely";
 import type { AudioConverter } from "../audio/audio-converter.js";
 import { probeAudioDurationSeconds } from "../audio/probe.js";
 import type { BlobSource, BlobStore, StoredBlob } from "../blobs/blob-store.js";
-import { readHead } from "../blobs/stream-head.js";
+import { readAll, sniffUpload } from "../blobs/stream-head.js";
 import type { MediaRow, Tables } from "../db/tables.js";
 import { BadRequest, NotFound } from "../errors.js";
 import type { BinaryFile } from "../http/binary-response.js";
@@ -37,8 +36,6 @@ export interface StoredUpload {
   filename?: string;
 }
 
-/** file-type decides every format we accept from the first 4100 bytes. */
-const sniffBytes = 4100;
 export const maxMediaNameLength = 255;
 /**
  * Conversions are bounded so one request cannot hold the converter or memory for long: 10
@@ -66,9 +63,8 @@ export class MediaService {
    * own blob, so `discard` can always remove exactly what it wrote.
    */
   async store(file: BlobSource, filename?: string): Promise<StoredUpload> {
-    const { head, body, abandon } = await readHead(file, sniffBytes);
-    if (head.length === 0) throw new BadRequest("the uploaded file is empty");
-    const format = formatOfSniffed((await fileTypeFromBuffer(head))?.ext);
+    const { type, body, abandon } = await sniffUpload(file, "uploaded file");
+    const format = formatOfSniffed(type?.ext);
     if (!format) {
       await abandon();
       throw new BadRequest(`unsupported media format: accepted formats are ${acceptedFormats}`);
@@ -261,10 +257,4 @@ function toMedia(row: MediaRow, publicBase: string): Media {
 function defaultName(upload: StoredUpload): string {
   const name = (upload.filename ?? "").replace(/[\u0000-\u001f\u007f]/g, "").trim();
   return (name || `media.${upload.format}`).slice(0, maxMediaNameLength);
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
