@@ -104,6 +104,16 @@ describeEachDialect("accounts and API credentials", (dialect) => {
       expect(json).toEqual({ httpStatusCode: 400, internalCode: 0, message: "unsupported content type application/x-www-form-urlencoded: send application/json" });
     });
 
+    it("refuses a multipart body on a route that takes no upload, saying what to send", async () => {
+      const form = new FormData();
+      form.set("name", "from-a-form");
+      const response = await fetch(`${app.baseUrl}/v2/me/api/credentials`, { method: "POST", headers: { authorization: alice.login }, body: form });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ httpStatusCode: 400, internalCode: 0, message: expect.stringMatching(/^unsupported content type multipart\/form-data; boundary=.*: send application\/json$/) });
+      const list = await call(app, "GET", "/v2/me/api/credentials?name=from-a-form", { auth: alice.login });
+      expect(list.json.items).toEqual([]);
+    });
+
     it("accepts a bodiless POST whatever content type it names, as curl -d '' sends", async () => {
       const created = await call(app, "POST", "/v2/me/api/credentials", { auth: alice.login, body: { name: "form-toggle" } });
       const { status, text } = await call(app, "POST", `/v2/me/api/credentials/${created.json.id}/disable`, { auth: alice.login, rawBody: "", headers: { "content-type": "application/x-www-form-urlencoded" } });

@@ -105,7 +105,7 @@ describeEachDialect("authentication", (dialect) => {
   it("answers an internal failure with 500, a request id and nothing internal, and never logs the Authorization header", async () => {
     const { status, json, headers } = await call(app, "GET", "/v2/test/explode", { auth: alice.login });
     expect(status).toBe(500);
-    const requestId = /request id ([0-9a-f-]{36})\)$/.exec(json.message)?.[1];
+    const requestId = /request id ([0-9a-f]{12}-[0-9a-z]+)\)$/.exec(json.message)?.[1];
     expect(requestId).toBeDefined();
     expect(headers.get("content-type")).toBe("application/json; charset=utf-8");
     expect(json).toEqual({

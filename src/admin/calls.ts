@@ -5,6 +5,7 @@ import type { FastifyRequest } from "fastify";
 import { callRecordingProperties } from "../api/call-recordings.js";
 import { BadRequest } from "../errors.js";
 import { publicBaseUrl } from "../http/public-url.js";
+import { uploadRoutes } from "../http/uploads.js";
 import { IdParam, errorRef } from "../http/schemas.js";
 import type { CallRecordingService } from "../services/call-recordings.js";
 import type { CallService } from "../services/calls.js";
@@ -69,7 +70,7 @@ export const adminCallRoutes: FastifyPluginAsyncTypebox<AdminCallRouteOptions> =
    */
   const withUploadedFile = async <T>(request: FastifyRequest, use: (fields: Record<string, string>, file: Readable) => Promise<T>): Promise<T> => {
     const fields: Record<string, string> = {};
-    for await (const part of request.parts({ limits: { fileSize: recordingMaxBytes + 1, files: 1 } })) {
+    for await (const part of request.parts()) {
       if (part.type === "field") {
         fields[part.fieldname] = String(part.value);
         continue;
@@ -97,43 +98,46 @@ export const adminCallRoutes: FastifyPluginAsyncTypebox<AdminCallRouteOptions> =
     },
   );
 
-  app.post(
-    "/calls/:callId/recordings",
-    {
-      schema: {
-        params: Type.Object({ callId: IdParam }),
-        // JSON creates a recording in progress; multipart (name, then file) attaches a finished one.
-        body: { content: { "application/json": { schema: CreateRecordingBody } } },
-        response: { 201: Recording, ...recordingErrors },
+  // Only the two routes that take audio parse multipart: see uploadRoutes.
+  await uploadRoutes(app, { maxFileBytes: recordingMaxBytes, maxFiles: 1 }, (uploads) => {
+    uploads.post(
+      "/calls/:callId/recordings",
+      {
+        schema: {
+          params: Type.Object({ callId: IdParam }),
+          // JSON creates a recording in progress; multipart (name, then file) attaches a finished one.
+          body: { content: { "application/json": { schema: CreateRecordingBody } } },
+          response: { 201: Recording, ...recordingErrors },
+        },
+        onRequest: requireContentType(
+          ["application/json", "multipart/form-data"],
+          'send application/json {"name":"…","state":"RECORDING"} for a recording in progress, or multipart/form-data (name, then file) for a finished one',
+        ),
       },
-      onRequest: requireContentType(
-        ["application/json", "multipart/form-data"],
-        'send application/json {"name":"…","state":"RECORDING"} for a recording in progress, or multipart/form-data (name, then file) for a finished one',
-      ),
-    },
-    async (request, reply) => {
-      const base = publicBaseUrl(request, publicUrl);
-      const { callId } = request.params;
-      if (!request.isMultipart()) {
-        const { name } = request.body as Static<typeof CreateRecordingBody>;
-        return reply.code(201).send(await recordings.create(callId, name, base));
-      }
-      const recording = await withUploadedFile(request, (fields, file) => {
-        if (fields.name === undefined) throw new BadRequest("the field name is required, before the part named file");
-        return recordings.attach(callId, fields.name, file, base);
-      });
-      return reply.code(201).send(recording);
-    },
-  );
+      async (request, reply) => {
+        const base = publicBaseUrl(request, publicUrl);
+        const { callId } = request.params;
+        if (!request.isMultipart()) {
+          const { name } = request.body as Static<typeof CreateRecordingBody>;
+          return reply.code(201).send(await recordings.create(callId, name, base));
+        }
+        const recording = await withUploadedFile(request, (fields, file) => {
+          if (fields.name === undefined) throw new BadRequest("the field name is required, before the part named file");
+          return recordings.attach(callId, fields.name, file, base);
+        });
+        return reply.code(201).send(recording);
+      },
+    );
 
-  app.put(
-    "/recordings/:id/audio",
-    {
-      schema: { params: Type.Object({ id: IdParam }), response: { 200: Recording, ...recordingErrors } },
-      onRequest: requireContentType(["multipart/form-data"], "send the audio as multipart/form-data, in a part named file"),
-    },
-    async (request) => withUploadedFile(request, (_fields, file) => recordings.complete(request.params.id, file, publicBaseUrl(request, publicUrl))),
-  );
+    uploads.put(
+      "/recordings/:id/audio",
+      {
+        schema: { params: Type.Object({ id: IdParam }), response: { 200: Recording, ...recordingErrors } },
+        onRequest: requireContentType(["multipart/form-data"], "send the audio as multipart/form-data, in a part named file"),
+      },
+      async (request) => withUploadedFile(request, (_fields, file) => recordings.complete(request.params.id, file, publicBaseUrl(request, publicUrl))),
+    );
+  });
 
   app.put(
     "/recordings/:id",

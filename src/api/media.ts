@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { BadRequest } from "../errors.js";
 import { sendBinary } from "../http/binary-response.js";
 import { publicBaseUrl } from "../http/public-url.js";
+import { uploadRoutes } from "../http/uploads.js";
 import { IdParam, PageOf, PagingQuery, ResourceId, errorOf, errorResponses } from "../http/schemas.js";
 import { maxMediaNameLength, type MediaService, type StoredUpload } from "../services/media.js";
 
@@ -28,67 +29,71 @@ const Extension = Type.String({ minLength: 1, maxLength: 10, description: `File 
 
 export interface MediaRouteOptions {
   media: MediaService;
+  maxUploadBytes: number;
   publicUrl?: string;
 }
 
-export const mediaRoutes: FastifyPluginAsyncTypebox<MediaRouteOptions> = async (app, { media, publicUrl }) => {
+export const mediaRoutes: FastifyPluginAsyncTypebox<MediaRouteOptions> = async (app, { media, maxUploadBytes, publicUrl }) => {
   app.addSchema(Media);
   app.addSchema(MediaPage);
 
-  app.post(
-    "/media",
-    {
-      config: {
-        // Documented as formData (see contract-documents.ts); parsed by streaming, not by schema.
-        formData: {
-          required: ["file"],
-          properties: {
-            file: { type: "file", description: "The media file: bmp, gif, jpg, m4a, mp3, mp4, png or wav" },
-            name: { type: "string", description: "A name of a media file (default: the uploaded file's name)" },
+  // Only the upload route parses multipart: see uploadRoutes.
+  await uploadRoutes(app, { maxFileBytes: maxUploadBytes, maxFiles: 1 }, (uploads) => {
+    uploads.post(
+      "/media",
+      {
+        config: {
+          // Documented as formData (see contract-documents.ts); parsed by streaming, not by schema.
+          formData: {
+            required: ["file"],
+            properties: {
+              file: { type: "file", description: "The media file: bmp, gif, jpg, m4a, mp3, mp4, png or wav" },
+              name: { type: "string", description: "A name of a media file (default: the uploaded file's name)" },
+            },
           },
         },
+        schema: {
+          tags: ["media"],
+          operationId: "createMedia",
+          summary: "Create media",
+          description: "Uploads a media file. The format is detected from the bytes. The same bytes uploaded again give 400 ending with mediaId: <existing id>.",
+          consumes: ["multipart/form-data"],
+          response: { 200: Type.Ref(ResourceId), 413: errorOf("Payload too large"), ...errorResponses },
+        },
       },
-      schema: {
-        tags: ["media"],
-        operationId: "createMedia",
-        summary: "Create media",
-        description: "Uploads a media file. The format is detected from the bytes. The same bytes uploaded again give 400 ending with mediaId: <existing id>.",
-        consumes: ["multipart/form-data"],
-        response: { 200: Type.Ref(ResourceId), 413: errorOf("Payload too large"), ...errorResponses },
-      },
-    },
-    async (request) => {
-      if (!request.isMultipart()) {
-        throw new BadRequest("send the file as multipart/form-data, in a part named file");
-      }
-      let upload: StoredUpload | undefined;
-      let name: string | undefined;
-      try {
-        for await (const part of request.parts()) {
-          if (part.type === "file") {
-            if (part.fieldname !== "file" || upload) {
-              part.file.resume();
-              throw new BadRequest(
-                part.fieldname === "file" ? "send exactly one part named file" : `unexpected file part "${part.fieldname}": send the file in a part named file`,
-              );
-            }
-            upload = await media.store(part.file, part.filename);
-          } else if (part.fieldname === "name") {
-            name = String(part.value).trim();
-          }
+      async (request) => {
+        if (!request.isMultipart()) {
+          throw new BadRequest("send the file as multipart/form-data, in a part named file");
         }
-        if (!upload) throw new BadRequest("the part named file is required");
-        if (name && name.length > maxMediaNameLength) throw new BadRequest(`name: must be at most ${maxMediaNameLength} characters`);
-        if (name && /[\u0000-\u001f\u007f]/.test(name)) throw new BadRequest("name: must not contain control characters");
-        // From here the service owns the upload, and removes it if it cannot be created.
-        const stored = upload;
-        upload = undefined;
-        return await media.create(request.principal.accountId, stored, name);
-      } finally {
-        if (upload) await media.discard(upload.blob);
-      }
-    },
-  );
+        let upload: StoredUpload | undefined;
+        let name: string | undefined;
+        try {
+          for await (const part of request.parts()) {
+            if (part.type === "file") {
+              if (part.fieldname !== "file" || upload) {
+                part.file.resume();
+                throw new BadRequest(
+                  part.fieldname === "file" ? "send exactly one part named file" : `unexpected file part "${part.fieldname}": send the file in a part named file`,
+                );
+              }
+              upload = await media.store(part.file, part.filename);
+            } else if (part.fieldname === "name") {
+              name = String(part.value).trim();
+            }
+          }
+          if (!upload) throw new BadRequest("the part named file is required");
+          if (name && name.length > maxMediaNameLength) throw new BadRequest(`name: must be at most ${maxMediaNameLength} characters`);
+          if (name && /[\u0000-\u001f\u007f]/.test(name)) throw new BadRequest("name: must not contain control characters");
+          // From here the service owns the upload, and removes it if it cannot be created.
+          const stored = upload;
+          upload = undefined;
+          return await media.create(request.principal.accountId, stored, name);
+        } finally {
+          if (upload) await media.discard(upload.blob);
+        }
+      },
+    );
+  });
 
   app.get(
     "/media",
