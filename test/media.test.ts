@@ -1,3 +1,5 @@
+import { randomFillSync } from "node:crypto";
+import fs from "node:fs";
 import http from "node:http";
 import { fileTypeFromBuffer } from "file-type";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -261,6 +263,68 @@ describeEachDialect("media library", (dialect) => {
       expect(staleIfRange.status).toBe(200);
       const freshIfRange = await download(app, path, { ...auth, range: "bytes=0-9", "if-range": etag });
       expect(freshIfRange.status).toBe(206);
+    });
+
+    it("sends a file larger than its read buffers byte for byte, whole and in ranges across them", async () => {
+      // Noise in a WAV container, so any misplaced chunk shows; four 256 KiB buffers and then some.
+      const wav = Buffer.from(makeWav({ rate: 44100, channels: 2, seconds: 6.1 }));
+      randomFillSync(wav, 44);
+      const { json } = await upload(app, alice.api, wav, { filename: "noise.wav" });
+      const path = `/v2/media/${json.id}.wav`;
+      const auth = { authorization: alice.api };
+      expect((await download(app, path, auth)).body.equals(wav)).toBe(true);
+      const boundary = 256 * 1024;
+      for (const [first, last] of [[boundary - 3, boundary + 3], [1, 3 * boundary], [boundary, 2 * boundary - 1], [wav.length - 1, wav.length - 1]]) {
+        const part = await download(app, path, { ...auth, range: `bytes=${first}-${last}` });
+        expect(part.status).toBe(206);
+        expect(part.body.equals(wav.subarray(first, last! + 1)), `${first}-${last}`).toBe(true);
+      }
+    });
+
+    it("closes the file when the client goes away mid-download, and keeps serving", async () => {
+      const wav = Buffer.from(makeWav({ rate: 44100, channels: 2, seconds: 30 }));
+      randomFillSync(wav, 44);
+      const before = blobFiles(app);
+      const { json } = await upload(app, alice.api, wav, { filename: "long.wav" });
+      const stored = blobFiles(app).find((file) => !before.includes(file))!;
+      const openOnBlob = () =>
+        fs.readdirSync("/proc/self/fd").filter((fd) => {
+          try {
+            return fs.readlinkSync(`/proc/self/fd/${fd}`).endsWith(stored);
+          } catch {
+            return false; // closed meanwhile
+          }
+        }).length;
+
+      await new Promise<void>((resolve, reject) => {
+        const request = http.get(`${app.baseUrl}/v2/media/${json.id}.wav`, { headers: { authorization: alice.api } }, (response) => {
+          response.once("data", () => {
+            request.destroy();
+            resolve();
+          });
+        });
+        request.on("error", (error) => (request.destroyed ? undefined : reject(error)));
+      });
+      await vi.waitFor(() => expect(openOnBlob()).toBe(0));
+      expect((await download(app, `/v2/media/${json.id}.wav`, { authorization: alice.api })).body.equals(wav)).toBe(true);
+      expect(openOnBlob()).toBe(0);
+    });
+
+    it("cuts the connection short when the stored file is shorter than its record", async () => {
+      const wav = Buffer.from(makeWav({ rate: 44100, channels: 2, seconds: 3 }));
+      randomFillSync(wav, 44);
+      const before = blobFiles(app);
+      const { json } = await upload(app, bob.api, wav, { filename: "truncated.wav" });
+      const stored = blobFiles(app).find((file) => !before.includes(file))!;
+      fs.truncateSync(`${app.dataDir}/blobs/${stored}`, 300_000);
+      const received = await new Promise<{ length: number; declared: number; complete: boolean }>((resolve, reject) => {
+        http.get(`${app.baseUrl}/v2/media/${json.id}.wav`, { headers: { authorization: bob.api } }, (response) => {
+          let length = 0;
+          response.on("data", (chunk: Buffer) => (length += chunk.length));
+          response.on("close", () => resolve({ length, declared: Number(response.headers["content-length"]), complete: response.complete }));
+        }).on("error", reject);
+      });
+      expect(received).toEqual({ length: 300_000, declared: wav.length, complete: false });
     });
 
     it("never lets an error answer carry the file's caching headers", async () => {

@@ -29,6 +29,17 @@ export interface ByteRange {
 }
 
 /**
+ * A blob opened for reading by position. Downloads read a large file through two buffers that
+ * take turns rather than a new Buffer per chunk (see binary-response.ts).
+ */
+export interface BlobFile {
+  readonly size: number;
+  /** Reads up to `length` bytes at `position` into the start of `buffer`; 0 at the end. */
+  read(buffer: Buffer, length: number, position: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
  * Keys are `/`-separated segments of `[a-z0-9._-]` that start with a letter or digit, so no key can
  * name `.`/`..`, be absolute, or escape the store. The top-level segment `tmp` is reserved for
  * in-flight uploads. On the filesystem a key cannot also be a directory of another key.
@@ -43,6 +54,11 @@ export interface BlobStore {
   putAt(key: string, body: BlobSource, options?: PutOptions): Promise<StoredBlob>;
   /** NotFound if missing. */
   get(key: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * For stores that can read by position (the filesystem; not S3, which streams): NotFound if
+   * missing. Downloads use it when it is there and `get` otherwise.
+   */
+  open?(key: string): Promise<BlobFile>;
   stat(key: string): Promise<BlobStat | undefined>;
   /** Idempotent. */
   delete(key: string): Promise<void>;

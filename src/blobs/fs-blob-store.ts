@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { constants } from "node:fs";
-import { access, mkdir, open, rename, rm, stat, unlink } from "node:fs/promises";
+import { access, mkdir, open, rename, rm, stat, unlink, type FileHandle } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -9,6 +9,7 @@ import {
   assertValidKey,
   assertValidRange,
   HashingMeter,
+  type BlobFile,
   type BlobSource,
   type BlobStat,
   type BlobStore,
@@ -39,21 +40,24 @@ export class FsBlobStore implements BlobStore {
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable> {
-    assertValidKey(key);
     if (range) assertValidRange(range);
-    // Open first and size the open file, so a concurrent delete cannot slip between check and read.
-    const handle = await open(this.pathOf(key), "r").catch((err: NodeJS.ErrnoException) => {
-      throw isMissing(err) ? new NotFound(`blob ${key} not found`) : err;
-    });
+    const { handle, size } = await this.openFile(key);
     try {
-      const info = await handle.stat();
-      if (!info.isFile()) throw new NotFound(`blob ${key} not found`);
-      if (range && range.start >= info.size) throw new RangeNotSatisfiable(info.size);
-      return handle.createReadStream(range ? { start: range.start, end: Math.min(range.end, info.size - 1) } : {});
+      if (range && range.start >= size) throw new RangeNotSatisfiable(size);
+      return handle.createReadStream(range ? { start: range.start, end: Math.min(range.end, size - 1) } : {});
     } catch (err) {
       await handle.close();
       throw err;
     }
+  }
+
+  async open(key: string): Promise<BlobFile> {
+    const { handle, size } = await this.openFile(key);
+    return {
+      size,
+      read: async (buffer, length, position) => (await handle.read(buffer, 0, length, position)).bytesRead,
+      close: () => handle.close(),
+    };
   }
 
   async stat(key: string): Promise<BlobStat | undefined> {
@@ -105,6 +109,22 @@ export class FsBlobStore implements BlobStore {
       return { key: finalKey, size: meter.byteCount, sha256: meter.sha256 };
     } catch (err) {
       await rm(tmpPath, { force: true });
+      throw err;
+    }
+  }
+
+  /** Opens first and sizes the open file, so a concurrent delete cannot slip between check and read. */
+  private async openFile(key: string): Promise<{ handle: FileHandle; size: number }> {
+    assertValidKey(key);
+    const handle = await open(this.pathOf(key), "r").catch((err: NodeJS.ErrnoException) => {
+      throw isMissing(err) ? new NotFound(`blob ${key} not found`) : err;
+    });
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw new NotFound(`blob ${key} not found`);
+      return { handle, size: info.size };
+    } catch (err) {
+      await handle.close();
       throw err;
     }
   }

@@ -4,6 +4,7 @@ import { join, relative } from "node:path";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { createBlobStore, FsBlobStore, S3BlobStore } from "../../src/blobs/index.js";
+import { NotFound } from "../../src/errors.js";
 import { describeBlobStore } from "./conformance.js";
 
 async function filesUnder(dir: string): Promise<string[]> {
@@ -35,6 +36,32 @@ describe("FsBlobStore layout", () => {
         `renditions/${key.slice(0, 2)}/${key}.mp3`,
       ]);
       expect(await readdir(join(root, "tmp"))).toEqual([]);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("FsBlobStore.open", () => {
+  it("reads by position, reports the size, and answers NotFound for a missing or invalid key", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "switchboard-blobs-"));
+    try {
+      const store = new FsBlobStore(join(dataDir, "blobs"));
+      const { key } = await store.put(Readable.from([Buffer.from("0123456789")]));
+      const file = await store.open(key);
+      try {
+        expect(file.size).toBe(10);
+        const buffer = Buffer.alloc(4);
+        expect(await file.read(buffer, 4, 3)).toBe(4);
+        expect(buffer.toString()).toBe("3456");
+        expect(await file.read(buffer, 4, 8)).toBe(2);
+        expect(buffer.subarray(0, 2).toString()).toBe("89");
+        expect(await file.read(buffer, 4, 10)).toBe(0);
+      } finally {
+        await file.close();
+      }
+      await expect(store.open("f".repeat(64))).rejects.toBeInstanceOf(NotFound);
+      await expect(store.open("../escape")).rejects.toThrow();
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
