@@ -2,11 +2,8 @@
 # Large media downloads under load: GET /v2/media/{id}.wav of a 50 MiB WAV from Switchboard (Basic
 # auth, SQLite + files) against nginx serving the same bytes from disk (one worker, sendfile on),
 # both on loopback and pinned to core 0, wrk pinned to core 1. A bare node:http server piping
-# fs.createReadStream to the response (bench/bare-file-server.mjs) shows Node's own ceiling.
-#
-# It also runs experimental copies of the built server whose fs blob store reads with a larger
-# highWaterMark than fs.createReadStream's default 64 KiB (HWMS, bytes, default "1048576"): each
-# is a copy of dist/ in a temp dir with one line patched; src/ and dist/ are not touched.
+# fs.createReadStream to the response (bench/bare-file-server.mjs) shows what Node's usual way
+# of sending a file costs.
 #
 # The Switchboard servers run with --trace-gc (one log line per GC, negligible next to 50 MiB
 # responses; TRACE_GC=0 turns it off) so the table can show V8 mark-compacts per second.
@@ -17,7 +14,6 @@
 # interleaved (every server once per round).
 #
 #   bash bench/download.sh [duration-seconds] [rounds] ["connection counts"] [size-MiB]
-#   HWMS="262144 1048576" bash bench/download.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +21,6 @@ duration="${1:-10}"
 rounds="${2:-3}"
 conns_list="${3:-1 8 32}"
 size_mib="${4:-50}"
-hwms="${HWMS-1048576}"
 node_flags=(); [ "${TRACE_GC:-1}" = 0 ] || node_flags=(--trace-gc)
 
 for tool in wrk nginx; do
@@ -61,33 +56,16 @@ node bench/make-wav.mjs "$work/www/media.wav" $((size_mib * 1024 * 1024)) 11
 chmod 644 "$work/www/media.wav"
 sha=$(sha256sum "$work/www/media.wav" | cut -d' ' -f1)
 
-names=(sb)
-declare -A label=([sb]="switchboard (64 KiB reads, as built)" [nginx]="nginx (sendfile)")
-declare -A root=([sb]="$PWD")
-for hwm in $hwms; do
-  name="hwm$hwm"
-  names+=("$name")
-  label[$name]="switchboard, highWaterMark $((hwm / 1024)) KiB"
-  root[$name]="$work/$name"
-  mkdir -p "$work/$name"
-  cp -r dist "$work/$name/dist"
-  cp package.json "$work/$name/"
-  ln -s "$PWD/node_modules" "$work/$name/node_modules"
-  sed -i "s|handle.createReadStream(range ? { start: range.start, end: Math.min(range.end, info.size - 1) } : {})|handle.createReadStream({ highWaterMark: $hwm, ...(range ? { start: range.start, end: Math.min(range.end, info.size - 1) } : {}) })|" \
-    "$work/$name/dist/src/blobs/fs-blob-store.js"
-  grep -q "highWaterMark: $hwm" "$work/$name/dist/src/blobs/fs-blob-store.js" \
-    || { echo "could not patch the fs blob store copy (has its createReadStream line changed?)" >&2; exit 1; }
-done
-names+=(bare nginx)
-label[bare]="bare node:http + fs.createReadStream"
+names=(sb bare nginx)
+declare -A label=([sb]="switchboard" [bare]="bare node:http + fs.createReadStream" [nginx]="nginx (sendfile)")
 
 declare -A url auth spid
-# start_switchboard NAME: starts the build under ${root[NAME]}, uploads the file, sets url/auth/spid
+# start_switchboard NAME: starts the built server, uploads the file, sets url/auth/spid
 start_switchboard() {
   local name=$1 port out user pass body id
   port=$(free_port)
   out="$work/$name.out"
-  (cd "${root[$name]}" && SWITCHBOARD_MEDIA_MAX_BYTES=$(( (size_mib + 10) * 1024 * 1024 )) \
+  (SWITCHBOARD_MEDIA_MAX_BYTES=$(( (size_mib + 10) * 1024 * 1024 )) \
     exec taskset -c 0 node "${node_flags[@]}" dist/src/cli.js serve --port "$port" --data-dir "$work/$name-data" --log-level warn) >"$out" 2>&1 &
   spid[$name]=$!
   pids+=("${spid[$name]}")
@@ -101,7 +79,7 @@ start_switchboard() {
   url[$name]="http://127.0.0.1:$port/v2/media/$id.wav"
   auth[$name]=$(printf '%s:%s' "$user" "$pass" | base64 -w0)
 }
-for name in "${names[@]}"; do case "$name" in sb|hwm*) start_switchboard "$name" ;; esac; done
+start_switchboard sb
 
 bare_port=$(free_port)
 taskset -c 0 node "${node_flags[@]}" bench/bare-file-server.mjs "$bare_port" "$work/www/media.wav" >"$work/bare.out" 2>&1 &
@@ -232,11 +210,4 @@ for c in $conns_list; do
   printf 'c%-3s switchboard / nginx: %5.1f%% (%s–%s%%)  target >= 50%%: %s\n' "$c" "$m" "$lo" "$hi" "$verdict"
   read -r m lo hi < <(ratio bare nginx "$c")
   printf 'c%-3s bare node:http / nginx: %5.1f%% (%s–%s%%)   switchboard / bare node:http: %s%%\n' "$c" "$m" "$lo" "$hi" "$(ratio sb bare "$c" | cut -d' ' -f1)"
-  for name in "${names[@]}"; do
-    case "$name" in hwm*) ;; *) continue ;; esac
-    read -r m lo hi < <(ratio "$name" sb "$c")
-    read -r n nlo nhi < <(ratio "$name" nginx "$c")
-    printf 'c%-3s %s / as built: %5.2fx (%s–%s)   / nginx: %5.1f%% (%s–%s%%)\n' "$c" "${label[$name]#switchboard, }" \
-      "$(awk -v v="$m" 'BEGIN {print v / 100}')" "$(awk -v v="$lo" 'BEGIN {print v / 100}')" "$(awk -v v="$hi" 'BEGIN {print v / 100}')" "$n" "$nlo" "$nhi"
-  done
 done
