@@ -14,9 +14,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-duration="${1:-5}"
+duration="${1:-2}"
 connections="${2:-50}"
-rounds="${3:-7}"
+rounds="${3:-15}"
 
 if ! command -v wrk >/dev/null; then
   echo "installing wrk (Debian package)…" >&2

@@ -51,35 +51,44 @@ export async function sendBinary(request: FastifyRequest, reply: FastifyReply, b
 }
 
 const chunkBytes = 256 * 1024;
+/** Buffers of finished downloads, kept for the next ones: at most 64, 16 MiB. */
+const spareBuffers: Buffer[] = [];
+const maxSpareBuffers = 64;
 
 /**
  * Writes `length` bytes of `file` from `start`. Two buffers take turns: the next chunk is read into
- * one while the other is being written, and a buffer is refilled only after the socket has taken
- * its bytes (the write callback). fs.createReadStream allocates a new Buffer for every 64 KiB
- * instead; at a gigabyte a second that external memory kept V8 running 10–16 full collections a
- * second on a busy server (bench/download.sh).
+ * one while the other is being written, a buffer is refilled only after the socket has taken its
+ * bytes (the write callback), and both go back to a pool when the download ends. Only the bytes
+ * just read are ever written, so a reused buffer cannot leak an earlier file. fs.createReadStream
+ * allocates a new Buffer for every 64 KiB instead; at a gigabyte a second that external memory
+ * kept V8 running 10–16 full collections a second on a busy server (bench/download.sh).
  */
 async function sendFileRange(response: ServerResponse, file: BlobFile, start: number, length: number): Promise<void> {
-  const size = Math.min(chunkBytes, length);
-  const buffers = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
+  const buffers = Array.from({ length: length > chunkBytes ? 2 : 1 }, () => spareBuffers.pop() ?? Buffer.allocUnsafeSlow(chunkBytes));
   // Resolves with the write's error, so a failed write never becomes an unhandled rejection.
   let writing: Promise<Error | null | undefined> = Promise.resolve(null);
+  let idle = false; // no write of ours is in flight: the buffers may be reused
   try {
-    for (let sent = 0, turn = 0; sent < length; turn ^= 1) {
+    for (let sent = 0, turn = 0; sent < length; turn = (turn + 1) % buffers.length) {
       const buffer = buffers[turn]!;
-      const read = await file.read(buffer, Math.min(size, length - sent), start + sent);
+      const read = await file.read(buffer, Math.min(chunkBytes, length - sent), start + sent);
       if (read === 0) throw new Error(`stored file is ${length - sent} bytes shorter than its record`);
-      if ((await writing) || response.destroyed) return; // the client went away
+      const failed = await writing;
+      idle = true;
+      if (failed || response.destroyed) return; // the client went away
       const chunk = read === buffer.length ? buffer : buffer.subarray(0, read);
+      idle = false;
       writing = new Promise((resolve) => response.write(chunk, resolve));
       sent += read;
     }
     if (!(await writing)) response.end();
+    idle = true;
   } catch (error) {
     response.destroy();
     throw error;
   } finally {
     await file.close();
+    if (idle) spareBuffers.push(...buffers.slice(0, maxSpareBuffers - spareBuffers.length));
   }
 }
 
