@@ -1,24 +1,28 @@
 import { resolveAdminToken } from "./admin-token.js";
 import { AudioConverter } from "./audio/audio-converter.js";
-import { createBlobStore } from "./blobs/index.js";
+import { createBlobStore, FsBlobStore } from "./blobs/index.js";
 import type { Config } from "./config.js";
 import { openDatabase } from "./db/database.js";
 import { ensureDemoAccount } from "./demo-account.js";
 import { buildApp } from "./server.js";
 
 const shutdownGraceMs = 30_000;
+const staleUploadMs = 60 * 60_000;
 
 /** `switchboard serve`: migrate, make sure there is someone to log in as, listen, stop cleanly. */
 export async function serve(config: Config): Promise<void> {
   const database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   await database.migrate();
   const blobs = createBlobStore(config);
+  // Uploads cut short by a crash leave temp files behind (S3 has a lifecycle rule for its tmp/).
+  const staleUploads = blobs instanceof FsBlobStore ? await blobs.removeStaleUploads(staleUploadMs) : 0;
   const converter = new AudioConverter();
   const admin = resolveAdminToken(config.adminToken, config.dataDir);
   const { app, services } = await buildApp({ config, database, blobs, converter, adminToken: admin.token, deliverCalls: true });
 
   const demo = await ensureDemoAccount(services);
   const address = await app.listen({ port: config.port, host: config.host });
+  if (staleUploads > 0) app.log.warn(`removed ${staleUploads} temporary upload file(s) left by an earlier run`);
 
   const stop = async (signal: string) => {
     app.log.info({ signal }, "shutting down: finishing in-flight requests");

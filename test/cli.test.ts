@@ -53,6 +53,13 @@ describe("the switchboard command", () => {
   });
 
   it("serves with a printed demo account and a 0600 admin token, then shuts down cleanly on SIGTERM", async () => {
+    // What an upload cut short by a crash two hours ago left behind.
+    const crashed = path.join(dataDir, "blobs", "tmp", "crashed-upload");
+    fs.mkdirSync(path.dirname(crashed), { recursive: true });
+    fs.writeFileSync(crashed, "half a file");
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60_000);
+    fs.utimesSync(crashed, twoHoursAgo, twoHoursAgo);
+
     const server = startCli(["serve", "--port", "0", "--log-level", "warn"], { SWITCHBOARD_DATA_DIR: dataDir });
     let output = "";
     server.stdout.on("data", (chunk) => (output += chunk));
@@ -61,6 +68,9 @@ describe("the switchboard command", () => {
       server.stdout.on("data", () => output.includes("curl -u") && resolve());
       server.on("exit", () => reject(new Error(`server exited early:\n${output}`)));
     });
+
+    expect(fs.existsSync(crashed)).toBe(false);
+    expect(output).toContain("removed 1 temporary upload file(s) left by an earlier run");
 
     const curl = /curl -u (\S+):(\S+) (\S+)\n/.exec(output)!;
     const [, username, password, url] = curl;

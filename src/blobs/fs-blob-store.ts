@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { constants } from "node:fs";
-import { access, mkdir, open, rename, rm, stat, unlink, type FileHandle } from "node:fs/promises";
+import { access, mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -76,6 +76,27 @@ export class FsBlobStore implements BlobStore {
     await unlink(this.pathOf(key)).catch((err: NodeJS.ErrnoException) => {
       if (!isMissing(err)) throw err;
     });
+  }
+
+  /**
+   * Removes what uploads cut short by a crash left in `tmp/`: files not written to for `olderThanMs`
+   * (a live upload writes continually). Returns how many were removed.
+   */
+  async removeStaleUploads(olderThanMs: number, now = Date.now()): Promise<number> {
+    const names = await readdir(this.tmpDir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") return [];
+      throw err;
+    });
+    let removed = 0;
+    for (const name of names) {
+      const path = join(this.tmpDir, name);
+      const info = await stat(path).catch(() => undefined); // finished meanwhile
+      if (info?.isFile() && now - info.mtimeMs > olderThanMs) {
+        await rm(path, { force: true });
+        removed++;
+      }
+    }
+    return removed;
   }
 
   async ping(): Promise<void> {

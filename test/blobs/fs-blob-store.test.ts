@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { Readable } from "node:stream";
@@ -62,6 +62,28 @@ describe("FsBlobStore.open", () => {
       }
       await expect(store.open("f".repeat(64))).rejects.toBeInstanceOf(NotFound);
       await expect(store.open("../escape")).rejects.toThrow();
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("FsBlobStore.removeStaleUploads", () => {
+  it("removes temp files not written to for the given time, and keeps the rest", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "switchboard-blobs-"));
+    try {
+      const store = new FsBlobStore(join(dataDir, "blobs"));
+      expect(await store.removeStaleUploads(60_000)).toBe(0); // no tmp/ yet
+      const { key } = await store.put(Readable.from([Buffer.from("kept")]));
+      const tmp = join(dataDir, "blobs", "tmp");
+      await writeFile(join(tmp, "crashed"), "half an upload");
+      await writeFile(join(tmp, "live"), "an upload under way");
+      const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60_000);
+      await utimes(join(tmp, "crashed"), twoHoursAgo, twoHoursAgo);
+
+      expect(await store.removeStaleUploads(60 * 60_000)).toBe(1);
+      expect((await readdir(tmp)).sort()).toEqual(["live"]);
+      expect(await store.stat(key)).toEqual({ key, size: 4 });
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
