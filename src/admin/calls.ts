@@ -99,7 +99,7 @@ export const adminCallRoutes: FastifyPluginAsyncTypebox<AdminCallRouteOptions> =
   );
 
   // Only the two routes that take audio parse multipart: see uploadRoutes.
-  await uploadRoutes(app, { maxFileBytes: recordingMaxBytes, maxFiles: 1 }, (uploads) => {
+  await uploadRoutes(app, { maxFileBytes: recordingMaxBytes, files: 1 }, (uploads) => {
     uploads.post(
       "/calls/:callId/recordings",
       {

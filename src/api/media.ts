@@ -37,8 +37,9 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<MediaRouteOptions> = async (
   app.addSchema(Media);
   app.addSchema(MediaPage);
 
-  // Only the upload route parses multipart: see uploadRoutes.
-  await uploadRoutes(app, { maxFileBytes: maxUploadBytes, maxFiles: 1 }, (uploads) => {
+  // Only the upload route parses multipart (see uploadRoutes). Two file parts are parsed so that a
+  // second one is refused by name.
+  await uploadRoutes(app, { maxFileBytes: maxUploadBytes, files: 2 }, (uploads) => {
     uploads.post(
       "/media",
       {

@@ -41,9 +41,8 @@ export async function sendBinary(request: FastifyRequest, reply: FastifyReply, b
 
   // The response is ours from here; Fastify still runs its onResponse hooks when it finishes.
   reply.hijack();
-  reply.raw.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
   try {
-    await sendFileRange(reply.raw, source, start, length);
+    await sendFile(reply.raw, reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders, source, start, length);
   } catch (error) {
     reply.log.error({ err: error, blobKey: file.blobKey }, "download failed after its headers were sent; connection closed");
   }
@@ -56,33 +55,44 @@ const spareBuffers: Buffer[] = [];
 const maxSpareBuffers = 64;
 
 /**
- * Writes `length` bytes of `file` from `start`. Two buffers take turns: the next chunk is read into
- * one while the other is being written, a buffer is refilled only after the socket has taken its
- * bytes (the write callback), and both go back to a pool when the download ends. Only the bytes
- * just read are ever written, so a reused buffer cannot leak an earlier file. fs.createReadStream
- * allocates a new Buffer for every 64 KiB instead; at a gigabyte a second that external memory
- * kept V8 running 10–16 full collections a second on a busy server (bench/download.sh).
+ * Answers with `status` and `headers`, then `length` bytes of `file` from `start`. Two buffers take
+ * turns: the next chunk is read into one while the other is being written, a buffer is refilled
+ * only after the socket has taken its bytes (the write callback), and both go back to a pool when
+ * the download ends. Only the bytes just read are ever written, so a reused buffer cannot leak an
+ * earlier file. fs.createReadStream allocates a new Buffer for every 64 KiB instead; at a gigabyte
+ * a second that external memory kept V8 running 10–16 full collections a second on a busy server
+ * (bench/download.sh).
+ *
+ * A client can leave at any moment. Node calls no write callback once the socket is gone, so the
+ * wait for one also ends when the response closes, and a buffer whose write never finished is
+ * left to the collector rather than pooled.
  */
-async function sendFileRange(response: ServerResponse, file: BlobFile, start: number, length: number): Promise<void> {
+async function sendFile(response: ServerResponse, status: number, headers: OutgoingHttpHeaders, file: BlobFile, start: number, length: number): Promise<void> {
   const buffers = Array.from({ length: length > chunkBytes ? 2 : 1 }, () => spareBuffers.pop() ?? Buffer.allocUnsafeSlow(chunkBytes));
-  // Resolves with the write's error, so a failed write never becomes an unhandled rejection.
+  const closed = new Promise<"closed">((resolve) => response.once("close", () => resolve("closed")));
+  const gone = () => response.destroyed || response.socket?.writable !== true;
+  // Settles with the write's error (never rejects, so a failed write is no unhandled rejection).
   let writing: Promise<Error | null | undefined> = Promise.resolve(null);
-  let idle = false; // no write of ours is in flight: the buffers may be reused
+  let idle = true; // no write of ours is in flight: the buffers may be reused
   try {
+    response.writeHead(status, headers);
     for (let sent = 0, turn = 0; sent < length; turn = (turn + 1) % buffers.length) {
       const buffer = buffers[turn]!;
       const read = await file.read(buffer, Math.min(chunkBytes, length - sent), start + sent);
       if (read === 0) throw new Error(`stored file is ${length - sent} bytes shorter than its record`);
-      const failed = await writing;
+      const outcome = await Promise.race([writing, closed]);
+      if (outcome === "closed") return;
       idle = true;
-      if (failed || response.destroyed) return; // the client went away
+      if (outcome || gone()) return;
       const chunk = read === buffer.length ? buffer : buffer.subarray(0, read);
       idle = false;
       writing = new Promise((resolve) => response.write(chunk, resolve));
       sent += read;
     }
-    if (!(await writing)) response.end();
+    const outcome = await Promise.race([writing, closed]);
+    if (outcome === "closed") return;
     idle = true;
+    if (!outcome) response.end();
   } catch (error) {
     response.destroy();
     throw error;
