@@ -45,7 +45,7 @@ async function withServices<T>(
   const converter = new AudioConverter();
   try {
     await database.migrate();
-    const result = await work(createServices({ config, database, blobs: createBlobStore(config), converter }));
+    const result = await work(createServices({ config, database, blobs: await createBlobStore(config), converter }));
     process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : `${human(result)}\n`);
   } finally {
     await converter.close();

@@ -13,7 +13,7 @@ const staleUploadMs = 60 * 60_000;
 export async function serve(config: Config): Promise<void> {
   const database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   await database.migrate();
-  const blobs = createBlobStore(config);
+  const blobs = await createBlobStore(config);
   // Uploads cut short by a crash leave temp files behind (S3 has a lifecycle rule for its tmp/).
   const staleUploads = blobs instanceof FsBlobStore ? await blobs.removeStaleUploads(staleUploadMs) : 0;
   const converter = new AudioConverter();

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createBlobStore, FsBlobStore, S3BlobStore } from "../../src/blobs/index.js";
+import { createBlobStore, FsBlobStore } from "../../src/blobs/index.js";
+import { S3BlobStore } from "../../src/blobs/s3-blob-store.js";
 import { NotFound } from "../../src/errors.js";
 import { describeBlobStore } from "./conformance.js";
 
@@ -14,7 +15,7 @@ async function filesUnder(dir: string): Promise<string[]> {
 
 describeBlobStore("filesystem", async () => {
   const dataDir = await mkdtemp(join(tmpdir(), "switchboard-blobs-"));
-  const store = createBlobStore({ dataDir });
+  const store = await createBlobStore({ dataDir });
   return {
     store,
     contents: () => filesUnder(join(dataDir, "blobs")),
@@ -26,7 +27,7 @@ describe("FsBlobStore layout", () => {
   it("fans blobs out by key prefix, renames out of tmp/ and leaves tmp/ empty", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "switchboard-blobs-"));
     try {
-      const store = createBlobStore({ dataDir });
+      const store = await createBlobStore({ dataDir });
       expect(store).toBeInstanceOf(FsBlobStore);
       const { key } = await store.put(Readable.from([Buffer.from("abc")]));
       await store.putAt(`renditions/${key}.mp3`, Readable.from([Buffer.from("mp3")]));
@@ -91,16 +92,16 @@ describe("FsBlobStore.removeStaleUploads", () => {
 });
 
 describe("createBlobStore", () => {
-  it("chooses S3 for s3:// URLs", () => {
-    const store = createBlobStore({ dataDir: "/unused", blobUrl: "s3://media-bucket/switchboard/prod/", s3: { region: "us-east-1" } });
+  it("chooses S3 for s3:// URLs", async () => {
+    const store = await createBlobStore({ dataDir: "/unused", blobUrl: "s3://media-bucket/switchboard/prod/", s3: { region: "us-east-1" } });
     expect(store).toBeInstanceOf(S3BlobStore);
     expect(store).toMatchObject({ bucket: "media-bucket", prefix: "switchboard/prod/" });
   });
 
   it.each(["file:///var/blobs", "https://example.com/bucket", "s3://", "/var/blobs", "s3://bucket/../x"])(
     "refuses the blob URL %j",
-    (blobUrl) => {
-      expect(() => createBlobStore({ dataDir: "/unused", blobUrl })).toThrow(/blob URL|S3 key prefix/);
+    async (blobUrl) => {
+      await expect(createBlobStore({ dataDir: "/unused", blobUrl })).rejects.toThrow(/blob URL|S3 key prefix/);
     },
   );
 });

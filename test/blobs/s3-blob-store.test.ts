@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createS3Client, S3BlobStore } from "../../src/blobs/index.js";
+import { createS3Client, S3BlobStore } from "../../src/blobs/s3-blob-store.js";
 import { PayloadTooLarge } from "../../src/errors.js";
 import { describeBlobStore, type BlobStoreHarness } from "./conformance.js";
 
