@@ -25,16 +25,8 @@ fi
 [ -d node_modules ] || npm ci --silent
 npm run build --silent
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. bench/lib.sh
 
-free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-wait_for() { for _ in $(seq 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; echo "not up: $1" >&2; exit 1; }
 
 # Switchboard on the embedded default (SQLite), as `npm start` runs it, at log level warn.
 sb_port=$(free_port)
@@ -53,11 +45,6 @@ taskset -c 0 node bench/bare-server.mjs "$bare_port" "$api_user" "$api_pass" "$b
 pids+=($!)
 wait_for "http://127.0.0.1:$bare_port/"
 
-wait_quiet() {
-  for _ in $(seq 600); do [ "$(node bench/foreign-cpu.mjs percent $$ 1)" -le 10 ] && return 0; done
-  echo "  (other processes kept the machine busy for 10 minutes; measuring anyway)" >&2
-}
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 declare -A url header spid
 url[bare]="http://127.0.0.1:$bare_port/v2/me/account"; spid[bare]=${pids[1]}
@@ -105,8 +92,6 @@ for r in $(seq "$rounds"); do
   printf '%-6s %-24s %-24s %-24s %8s%% %8s%%\n' "$r" "$b ${bp}ms ${bu}" "$a ${ap}ms ${au}" "$l ${lp}ms ${lu}" "${res[ratio_api,$r]}" "${res[ratio_login,$r]}"
 done
 
-# stats VALUES… → "median min max"
-stats() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {printf "%.1f %.1f %.1f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[1], v[NR]}'; }
 col() { local vals=() r; for r in $(seq "$rounds"); do vals+=("$(echo "${res[$1,$r]}" | cut -d' ' -f"$2")"); done; stats "${vals[@]}"; }
 echo
 printf '%-36s %16s %10s %12s\n' "median of $rounds rounds" "requests/s" "p99 (ms)" "µs/request"

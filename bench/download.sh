@@ -34,22 +34,9 @@ nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 [ -d node_modules ] || npm ci --silent
 npm run build --silent
 
-work=$(mktemp -d)
+. bench/lib.sh
 chmod 755 "$work"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  sleep 0.2
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
-free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-wait_for() { for _ in $(seq 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; echo "not up: $1" >&2; exit 1; }
-wait_quiet() {
-  for _ in $(seq 600); do [ "$(node bench/foreign-cpu.mjs percent $$ 1)" -le 10 ] && return 0; done
-  echo "  (other processes kept the machine busy for 10 minutes; measuring anyway)" >&2
-}
 
 mkdir -p "$work/www"
 node bench/make-wav.mjs "$work/www/media.wav" $((size_mib * 1024 * 1024)) 11
@@ -132,8 +119,6 @@ for name in "${names[@]}"; do
   [ "$got" = "$sha" ] || { echo "$name: downloaded sha256 $got != $sha" >&2; exit 1; }
 done
 
-# cpu_ticks PID → utime+stime of the whole process (all threads), in 1/100 s
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # major_gcs NAME → V8 mark-compacts so far in the server's log (0 for nginx)
 major_gcs() { if [ -f "$work/$1.out" ]; then grep -c "Mark-Compact" "$work/$1.out" || true; else echo 0; fi; }
 # run NAME CONNECTIONS ROUND → "MiB/s requests/s server-CPU% wrk-CPU% other-CPU% mark-compacts/s"
@@ -176,8 +161,6 @@ for c in $conns_list; do
   done
 done
 
-# stats VALUES… → "median min max"
-stats() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {printf "%.1f %.1f %.1f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[1], v[NR]}'; }
 col() { local vals=() r; for r in $(seq "$rounds"); do vals+=("$(echo "${res[$1,$2,$r]}" | cut -d' ' -f"$3")"); done; stats "${vals[@]}"; }
 # ratio A B C → median/min/max over rounds of 100 * A / B at C connections
 ratio() { local vals=() r; for r in $(seq "$rounds"); do

@@ -18,21 +18,9 @@ limit_bytes=$(( (size_mib + 10) * 1024 * 1024 ))   # SWITCHBOARD_MEDIA_MAX_BYTES
 [ -d node_modules ] || npm ci --silent
 npm run build --silent
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. bench/lib.sh
 
-free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-wait_for() { for _ in $(seq 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; echo "not up: $1" >&2; exit 1; }
 now_ms() { date +%s%3N; }
-wait_quiet() {
-  for _ in $(seq 600); do [ "$(node bench/foreign-cpu.mjs percent $$ 1)" -le 10 ] && return 0; done
-  echo "  (other processes kept the machine busy for 10 minutes; measuring anyway)" >&2
-}
 # rss_at FILE FROM TO → the highest RSS (KiB) sampled in [FROM, TO] ms; last_rss FILE BEFORE → the last sample before BEFORE.
 max_rss() { awk -v a="$2" -v b="$3" '$1 >= a && $1 <= b && $2 > m {m = $2} END {print m + 0}' "$1"; }
 last_rss() { awk -v t="$2" '$1 < t {v = $2} END {print v + 0}' "$1"; }
