@@ -422,6 +422,20 @@ describe("request logs", () => {
       const logged = logs.join("");
       expect(logged).toContain("/v2/media/public/[redacted].gif");
       expect(logged).not.toContain(key);
+      expect(logged).not.toContain("the client left");
+
+      // A download the client leaves is logged as such (Fastify logs no completion for it).
+      const long = await upload(app, account.api, Buffer.from(makeWav({ rate: 44100, channels: 2, seconds: 20 })), { filename: "long.wav" });
+      await new Promise<void>((resolve) => {
+        const request = http.get(`${app.baseUrl}/v2/media/${long.json.id}.wav`, { headers: { authorization: account.api } }, (response) =>
+          response.once("data", () => {
+            request.destroy();
+            resolve();
+          }),
+        );
+        request.on("error", () => {});
+      });
+      await vi.waitFor(() => expect(logs.join("")).toContain('"msg":"the client left before the download finished"'));
     } finally {
       await app.close();
     }

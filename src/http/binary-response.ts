@@ -42,7 +42,8 @@ export async function sendBinary(request: FastifyRequest, reply: FastifyReply, b
   // The response is ours from here; Fastify still runs its onResponse hooks when it finishes.
   reply.hijack();
   try {
-    await sendFile(reply.raw, reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders, source, start, length);
+    const complete = await sendFile(reply.raw, reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders, source, start, length);
+    if (!complete) reply.log.info({ blobKey: file.blobKey }, "the client left before the download finished");
   } catch (error) {
     reply.log.error({ err: error, blobKey: file.blobKey }, "download failed after its headers were sent; connection closed");
   }
@@ -65,9 +66,9 @@ const maxSpareBuffers = 64;
  *
  * A client can leave at any moment. Node calls no write callback once the socket is gone, so the
  * wait for one also ends when the response closes, and a buffer whose write never finished is
- * left to the collector rather than pooled.
+ * left to the collector rather than pooled. Resolves whether the whole body went out.
  */
-async function sendFile(response: ServerResponse, status: number, headers: OutgoingHttpHeaders, file: BlobFile, start: number, length: number): Promise<void> {
+async function sendFile(response: ServerResponse, status: number, headers: OutgoingHttpHeaders, file: BlobFile, start: number, length: number): Promise<boolean> {
   const buffers = Array.from({ length: length > chunkBytes ? 2 : 1 }, () => spareBuffers.pop() ?? Buffer.allocUnsafeSlow(chunkBytes));
   const closed = new Promise<"closed">((resolve) => response.once("close", () => resolve("closed")));
   const gone = () => response.destroyed || response.socket?.writable !== true;
@@ -81,18 +82,20 @@ async function sendFile(response: ServerResponse, status: number, headers: Outgo
       const read = await file.read(buffer, Math.min(chunkBytes, length - sent), start + sent);
       if (read === 0) throw new Error(`stored file is ${length - sent} bytes shorter than its record`);
       const outcome = await Promise.race([writing, closed]);
-      if (outcome === "closed") return;
+      if (outcome === "closed") return false;
       idle = true;
-      if (outcome || gone()) return;
+      if (outcome || gone()) return false;
       const chunk = read === buffer.length ? buffer : buffer.subarray(0, read);
       idle = false;
       writing = new Promise((resolve) => response.write(chunk, resolve));
       sent += read;
     }
     const outcome = await Promise.race([writing, closed]);
-    if (outcome === "closed") return;
+    if (outcome === "closed") return false;
     idle = true;
-    if (!outcome) response.end();
+    if (outcome) return false;
+    response.end();
+    return true;
   } catch (error) {
     response.destroy();
     throw error;
