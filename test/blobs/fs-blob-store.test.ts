@@ -23,10 +23,19 @@ describeBlobStore("filesystem", async () => {
   };
 });
 
+/** Runs `test` with a fresh data directory, removed afterwards. */
+async function inTempDataDir(test: (dataDir: string) => Promise<void>): Promise<void> {
+  const dataDir = await mkdtemp(join(tmpdir(), "switchboard-blobs-"));
+  try {
+    await test(dataDir);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
 describe("FsBlobStore layout", () => {
   it("fans blobs out by key prefix, renames out of tmp/ and leaves tmp/ empty", async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), "switchboard-blobs-"));
-    try {
+    await inTempDataDir(async (dataDir) => {
       const store = await createBlobStore({ dataDir });
       expect(store).toBeInstanceOf(FsBlobStore);
       const { key } = await store.put(Readable.from([Buffer.from("abc")]));
@@ -37,16 +46,13 @@ describe("FsBlobStore layout", () => {
         `renditions/${key.slice(0, 2)}/${key}.mp3`,
       ]);
       expect(await readdir(join(root, "tmp"))).toEqual([]);
-    } finally {
-      await rm(dataDir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe("FsBlobStore.open", () => {
   it("reads by position, reports the size, and answers NotFound for a missing or invalid key", async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), "switchboard-blobs-"));
-    try {
+    await inTempDataDir(async (dataDir) => {
       const store = new FsBlobStore(join(dataDir, "blobs"));
       const { key } = await store.put(Readable.from([Buffer.from("0123456789")]));
       const file = await store.open(key);
@@ -63,16 +69,13 @@ describe("FsBlobStore.open", () => {
       }
       await expect(store.open("f".repeat(64))).rejects.toBeInstanceOf(NotFound);
       await expect(store.open("../escape")).rejects.toThrow();
-    } finally {
-      await rm(dataDir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe("FsBlobStore.removeStaleUploads", () => {
   it("removes temp files not written to for the given time, and keeps the rest", async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), "switchboard-blobs-"));
-    try {
+    await inTempDataDir(async (dataDir) => {
       const store = new FsBlobStore(join(dataDir, "blobs"));
       expect(await store.removeStaleUploads(60_000)).toBe(0); // no tmp/ yet
       const { key } = await store.put(Readable.from([Buffer.from("kept")]));
@@ -85,9 +88,7 @@ describe("FsBlobStore.removeStaleUploads", () => {
       expect(await store.removeStaleUploads(60 * 60_000)).toBe(1);
       expect((await readdir(tmp)).sort()).toEqual(["live"]);
       expect(await store.stat(key)).toEqual({ key, size: 4 });
-    } finally {
-      await rm(dataDir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
