@@ -75,25 +75,26 @@ async function sendFile(response: ServerResponse, status: number, headers: Outgo
   // Settles with the write's error (never rejects, so a failed write is no unhandled rejection).
   let writing: Promise<Error | null | undefined> = Promise.resolve(null);
   let idle = true; // no write of ours is in flight: the buffers may be reused
+  /** Waits for the write in flight: false if it failed or the client left before it finished. */
+  const written = async () => {
+    const outcome = await Promise.race([writing, closed]);
+    if (outcome === "closed") return false; // that write may never finish: its buffer stays out
+    idle = true;
+    return !outcome;
+  };
   try {
     response.writeHead(status, headers);
     for (let sent = 0, turn = 0; sent < length; turn = (turn + 1) % buffers.length) {
       const buffer = buffers[turn]!;
       const read = await file.read(buffer, Math.min(chunkBytes, length - sent), start + sent);
       if (read === 0) throw new Error(`stored file is ${length - sent} bytes shorter than its record`);
-      const outcome = await Promise.race([writing, closed]);
-      if (outcome === "closed") return false;
-      idle = true;
-      if (outcome || gone()) return false;
+      if (!(await written()) || gone()) return false;
       const chunk = read === buffer.length ? buffer : buffer.subarray(0, read);
       idle = false;
       writing = new Promise((resolve) => response.write(chunk, resolve));
       sent += read;
     }
-    const outcome = await Promise.race([writing, closed]);
-    if (outcome === "closed") return false;
-    idle = true;
-    if (outcome) return false;
+    if (!(await written())) return false;
     response.end();
     return true;
   } catch (error) {
@@ -116,7 +117,7 @@ function fileHeaders(file: BinaryFile, etag: string): Record<string, string> {
 }
 
 /**
- * The blob, by position where the store can (see sendFileRange) and as a stream otherwise. A row
+ * The blob, by position where the store can (see sendFile) and as a stream otherwise. A row
  * whose blob is gone is lost data, not a missing resource: a 500, and the key stays in the log.
  */
 async function openBlob(blobs: BlobStore, key: string, range: ByteRange | undefined): Promise<Readable | BlobFile> {
