@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { basic } from "./support/app.js";
 import { runCli, startCli } from "./support/cli.js";
 
@@ -70,7 +70,8 @@ describe("the switchboard command", () => {
     });
 
     expect(fs.existsSync(crashed)).toBe(false);
-    expect(output).toContain("removed 1 temporary upload file(s) left by an earlier run");
+    // A log line: it may reach the pipe after the printed banner.
+    await vi.waitFor(() => expect(output).toContain("removed 1 temporary upload file(s) left by an earlier run"));
 
     const curl = /curl -u (\S+):(\S+) (\S+)\n/.exec(output)!;
     const [, username, password, url] = curl;
