@@ -57,7 +57,7 @@ async function bench(dialect: "sqlite" | "postgres"): Promise<void> {
       const http: number[] = [];
       for (let i = 0; i < (label === "all-time" ? 20 : runs); i++) {
         start = performance.now();
-        await services.billing.creditUsage(account.id, interval);
+        await services.billing.creditUsage(account, interval);
         service.push(performance.now() - start);
         start = performance.now();
         const body = await (await fetch(url, { headers: { authorization: auth } })).json();

@@ -64,7 +64,7 @@ describe("the switchboard billing and call commands", () => {
     const blobs = new FsBlobStore(path.join(dataDir, "blobs"));
     try {
       const services = createServices({ config, database, blobs, converter });
-      expect(await services.billing.creditUsage(1, { intervalBegin: 0 })).toMatchObject({ callsDurationMinutes: 2, creditsUsed: 2 });
+      expect(await services.billing.creditUsage({ id: 1, created: 0 }, { intervalBegin: 0 })).toMatchObject({ callsDurationMinutes: 2, creditsUsed: 2 });
       const file = await services.recordings.mp3(1, recording.id);
       const stored = Buffer.concat(await (await blobs.get(file.blobKey)).toArray());
       expect(createHash("sha256").update(stored).digest("hex")).toBe(recording.hash);

@@ -50,7 +50,7 @@ export const meBillingRoutes: FastifyPluginAsyncTypebox<{ billing: BillingServic
         response: { 200: Type.Ref(CreditUsage), ...errorResponses },
       },
     },
-    async (request) => billing.creditUsage(request.principal.accountId, request.query),
+    async (request) => billing.creditUsage(request.principal.account, request.query),
   );
 
   app.get(

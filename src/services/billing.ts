@@ -3,6 +3,7 @@ import type { Dialect } from "../db/database.js";
 import type { BillingAccountRow, Tables, UsageKind } from "../db/tables.js";
 import { lockAccountForUpdate } from "../db/write-locks.js";
 import { BadRequest, Conflict, NotFound } from "../errors.js";
+import type { Account } from "./accounts.js";
 import { creditsToNumber, creditsToUnits, maxCredits } from "./credits.js";
 
 /** A billing plan; credits in ten-thousandths (src/services/credits.ts). */
@@ -16,7 +17,7 @@ export interface Plan {
 export const maxPlanCredits = maxCredits;
 export const maxPlanRate = 10_000;
 /** Usage older than this is a unit mistake (seconds for milliseconds), not a real call. */
-export const earliestUsageTime = Date.UTC(2000, 0, 1);
+const earliestUsageTime = Date.UTC(2000, 0, 1);
 
 export interface CreditUsage {
   intervalBegin: number;
@@ -133,15 +134,13 @@ export class BillingService {
     });
   }
 
-  /** Usage recorded in [intervalBegin, intervalEnd): begin defaults to the account's creation, end to now. */
-  async creditUsage(accountId: number, interval: { intervalBegin?: number; intervalEnd?: number }): Promise<CreditUsage> {
+  /**
+   * Usage recorded in [intervalBegin, intervalEnd): begin defaults to the account's creation, end
+   * to now. The caller has the account already (the authenticated principal carries it).
+   */
+  async creditUsage(account: Pick<Account, "id" | "created">, interval: { intervalBegin?: number; intervalEnd?: number }): Promise<CreditUsage> {
     const intervalEnd = interval.intervalEnd ?? this.now();
-    let intervalBegin = interval.intervalBegin;
-    if (intervalBegin === undefined) {
-      const account = await this.db.selectFrom("account").select("created").where("id", "=", accountId).executeTakeFirst();
-      if (!account) throw new NotFound(`account ${accountId} not found`);
-      intervalBegin = Math.min(account.created, intervalEnd);
-    }
+    const intervalBegin = interval.intervalBegin ?? Math.min(account.created, intervalEnd);
     if (intervalBegin > intervalEnd) {
       throw new BadRequest(`intervalBegin (${intervalBegin}) is after intervalEnd (${intervalEnd})`);
     }
@@ -153,7 +152,7 @@ export class BillingService {
         eb.fn.coalesce(eb.fn.sum<number>("texts"), eb.lit(0)).as("texts"),
         eb.fn.coalesce(eb.fn.sum<number>("credits"), eb.lit(0)).as("credits"),
       ])
-      .where("account_id", "=", accountId)
+      .where("account_id", "=", account.id)
       .where("time", ">=", intervalBegin)
       .where("time", "<", intervalEnd)
       .executeTakeFirstOrThrow();
@@ -305,7 +304,7 @@ export function checkUsageTime(time: number, field: string, now: number): void {
   if (time < earliestUsageTime) throw new BadRequest(`${field}: ${time} is before 2000-01-01; times are unix milliseconds`);
 }
 
-export function startOfUtcMonth(time: number): number {
+function startOfUtcMonth(time: number): number {
   const date = new Date(time);
   return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
 }
