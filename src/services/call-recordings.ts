@@ -35,9 +35,12 @@ export class CallRecordingService {
   ) {}
 
   async list(accountId: number, callId: number, publicBase: string): Promise<CallRecording[]> {
-    const call = await this.db.selectFrom("call").select("id").where("account_id", "=", accountId).where("id", "=", callId).executeTakeFirst();
-    if (!call) throw callNotFound(callId);
     const rows = await this.rows().where("r.account_id", "=", accountId).where("r.call_id", "=", callId).orderBy("r.id").execute();
+    // Recordings prove the call is there; only an empty list needs to tell no call from none.
+    if (rows.length === 0) {
+      const call = await this.db.selectFrom("call").select("id").where("account_id", "=", accountId).where("id", "=", callId).executeTakeFirst();
+      if (!call) throw callNotFound(callId);
+    }
     return rows.map((row) => toRecording(row, publicBase));
   }
 
