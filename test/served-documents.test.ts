@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, createTestAccount, startTestApp, type TestApp } from "./support/app.js";
@@ -49,6 +50,32 @@ describe("served documents and operations endpoints", () => {
     expect(json.paths["/media/{id}/file"].get.parameters.map((p: { name: string }) => p.name)).toEqual(["id"]);
     const fields = json.paths["/me/account"].get.parameters.find((p: { name: string }) => p.name === "fields");
     expect(fields).toMatchObject({ in: "query", type: "string", required: false });
+  });
+
+  it("requires no parameter that CallFire does not require, and declares every one CallFire declares, where CallFire does", async () => {
+    // CallFire's declarations per operation (test/fixtures/callfire/README.md says where they come from).
+    const callfire: Record<string, { operation: string; required: string[]; optional: string[] }> = JSON.parse(
+      fs.readFileSync(new URL("./fixtures/callfire/parameters.json", import.meta.url), "utf8"),
+    );
+    const { json } = await call(app, "GET", "/v2/api-docs/swagger.json");
+    const served = Object.entries(json.paths as Record<string, Record<string, { operationId: string; parameters?: Array<{ name: string; in: string; required?: boolean }> }>>).flatMap(
+      ([path, methods]) => Object.entries(methods).map(([method, op]) => ({ operation: `${method.toUpperCase()} ${path}`, ...op })),
+    );
+    const required = Object.fromEntries(served.map((op) => [op.operationId, (op.parameters ?? []).filter((p) => p.required).map((p) => `${p.in}:${p.name}`).sort()]));
+    const declared = Object.fromEntries(served.map((op) => [op.operationId, (op.parameters ?? []).map((p) => `${p.in}:${p.name}`).sort()]));
+    for (const op of served) {
+      expect(callfire[op.operationId], `${op.operationId}: add CallFire's parameters to test/fixtures/callfire/parameters.json`).toBeDefined();
+      expect(op.operation, op.operationId).toBe(callfire[op.operationId]!.operation);
+      expect(required[op.operationId], op.operationId).toEqual(callfire[op.operationId]!.required.slice().sort());
+      expect(declared[op.operationId], op.operationId).toEqual(expect.arrayContaining([...callfire[op.operationId]!.required, ...callfire[op.operationId]!.optional]));
+    }
+    const paged = (operationId: string) => served.find((op) => op.operationId === operationId)!.parameters!.filter((p) => p.in === "query" && ["limit", "offset"].includes(p.name));
+    for (const operationId of ["findApiCredentials", "findMedia"]) {
+      expect(paged(operationId), operationId).toEqual([
+        expect.objectContaining({ name: "limit", required: false, type: "integer", default: 100, minimum: 1, maximum: 1000 }),
+        expect.objectContaining({ name: "offset", required: false, type: "integer", default: 0, minimum: 0 }),
+      ]);
+    }
   });
 
   it("publishes the same contract as OpenAPI 3", async () => {

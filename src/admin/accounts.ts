@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { IdParam, NoContent, PagingQuery } from "../http/schemas.js";
+import { IdParam, NoContent, PagingQuery, pageOf } from "../http/schemas.js";
 import type { AccountService } from "../services/accounts.js";
 import { adminErrors } from "./schemas.js";
 
@@ -49,7 +49,7 @@ export const adminAccountRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountSe
         },
       },
     },
-    async (request) => accounts.list(request.query),
+    async (request) => accounts.list(pageOf(request.query)),
   );
 
   app.get(

@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { IdParam, NoContent, PageOf, PagingQuery, errorResponses } from "../http/schemas.js";
+import { IdParam, NoContent, PageOf, PagingQuery, errorResponses, pageOf } from "../http/schemas.js";
 import type { ApiCredentialService } from "../services/api-credentials.js";
 
 export const ApiCredential = Type.Object(
@@ -46,8 +46,7 @@ export const meApiCredentialRoutes: FastifyPluginAsyncTypebox<{ credentials: Api
       },
     },
     async (request) => {
-      const { name, limit, offset } = request.query;
-      return credentials.find(request.principal.accountId, { name }, { limit, offset });
+      return credentials.find(request.principal.accountId, { name: request.query.name }, pageOf(request.query));
     },
   );
 

@@ -4,7 +4,7 @@ import { BadRequest } from "../errors.js";
 import { sendBinary } from "../http/binary-response.js";
 import { publicBaseUrl } from "../http/public-url.js";
 import { uploadRoutes } from "../http/uploads.js";
-import { IdParam, PageOf, PagingQuery, ResourceId, errorOf, errorResponses } from "../http/schemas.js";
+import { IdParam, PageOf, PagingQuery, ResourceId, errorOf, errorResponses, pageOf } from "../http/schemas.js";
 import { maxMediaNameLength, type MediaService, type StoredUpload } from "../services/media.js";
 
 export const Media = Type.Object(
@@ -112,8 +112,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<MediaRouteOptions> = async (
       },
     },
     async (request) => {
-      const { filter, limit, offset } = request.query;
-      return media.find(request.principal.accountId, filter, { limit, offset }, publicBaseUrl(request, publicUrl));
+      return media.find(request.principal.accountId, request.query.filter, pageOf(request.query), publicBaseUrl(request, publicUrl));
     },
   );
 

@@ -1,4 +1,5 @@
 import { Type, type TSchema } from "@sinclair/typebox";
+import type { PageRequest } from "../services/paging.js";
 
 // Schemas shared by every resource. Definitions with an $id are registered once with Fastify and
 // published under that name in the Swagger document (CallFire's definition names).
@@ -34,10 +35,20 @@ export const errorResponses = {
 /** Ids are int64 in CallFire's spec; larger than 2^53 cannot be a row of ours. */
 export const IdParam = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, format: "int64" });
 
+const defaultLimit = 100;
+
+// Optional with their defaults, as CallFire declares them: swagger-client 2.x (CallFire's JS SDK)
+// and bravado refuse to send an operation that lacks a required parameter, and CallFire's samples
+// call findMedia({filter}) with neither.
 export const PagingQuery = {
-  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: "Max number of items returned (1-1000)" }),
-  offset: Type.Integer({ minimum: 0, maximum: 2147483647, default: 0, description: "Offset to the start of the page" }),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: defaultLimit, description: "Max number of items returned (1-1000)" })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 2147483647, default: 0, description: "Offset to the start of the page" })),
 };
+
+/** The page a PagingQuery asks for, defaults applied. */
+export function pageOf(query: { limit?: number; offset?: number }): PageRequest {
+  return { limit: query.limit ?? defaultLimit, offset: query.offset ?? 0 };
+}
 
 export function PageOf(item: TSchema, id: string) {
   return Type.Object(
