@@ -8,7 +8,6 @@ import { ConfigError, loadConfig, settings, type RawSettings, type SettingName }
 import { openDatabase, type Database } from "./db/database.js";
 import { ApiError } from "./errors.js";
 import type { BillingSummary } from "./services/billing.js";
-import { parsePhoneNumber } from "./services/phone-numbers.js";
 import { serve } from "./serve.js";
 import { createServices, type Services } from "./server.js";
 
@@ -147,7 +146,7 @@ withSettings(
         services.outbox.list(
           {
             accountId: options.accountId === undefined ? undefined : wholeNumber(options.accountId, 1, Number.MAX_SAFE_INTEGER, "--account-id"),
-            to: options.to === undefined ? undefined : parsePhoneNumber(options.to, "--to"),
+            to: options.to,
             status: options.status,
           },
           { limit: wholeNumber(options.limit, 1, 1000, "--limit"), offset: wholeNumber(options.offset, 0, 2 ** 31 - 1, "--offset") },

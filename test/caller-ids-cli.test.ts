@@ -12,8 +12,6 @@ import { basic } from "./support/app.js";
 import { startWebhookReceiver, webhookSecret } from "./support/caller-ids.js";
 import { runCli, startCli } from "./support/cli.js";
 
-const expected = "expected E.164 digits with or without +, such as 12135551189 or +442079460958 (a bare 10-digit number is North American)";
-
 async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
   while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 50));
 }
@@ -72,8 +70,8 @@ describe("caller IDs from the command line", () => {
 
     const none = await runCli(["outbox", "list", "--status", "SENT"], { SWITCHBOARD_DATA_DIR: dataDir });
     expect(none).toMatchObject({ code: 0, stdout: "0 call(s)\n" });
-    const badNumber = await runCli(["outbox", "list", "--to", "abc"], { SWITCHBOARD_DATA_DIR: dataDir });
-    expect(badNumber).toMatchObject({ code: 2, stderr: `switchboard: --to: "abc" is not a phone number: ${expected}\n` });
+    const notANumber = await runCli(["outbox", "list", "--to", "abc"], { SWITCHBOARD_DATA_DIR: dataDir });
+    expect(notANumber).toMatchObject({ code: 0, stdout: "0 call(s)\n" });
     const badStatus = await runCli(["outbox", "list", "--status", "LOST"], { SWITCHBOARD_DATA_DIR: dataDir });
     expect(badStatus.code).not.toBe(0);
     expect(badStatus.stderr).toContain("Allowed choices are PENDING, SENT, FAILED");

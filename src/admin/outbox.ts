@@ -1,9 +1,8 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { IdParam, PagingQuery, errorRef } from "../http/schemas.js";
+import { IdParam, PagingQuery, errorRef, pageOf } from "../http/schemas.js";
 import type { CallStatus as CallStatusName } from "../db/tables.js";
 import type { CallOutbox } from "../services/call-outbox.js";
-import { parsePhoneNumber } from "../services/phone-numbers.js";
 
 const CallStatus = Type.Unsafe<CallStatusName>(Type.String({ enum: ["PENDING", "SENT", "FAILED"] }));
 
@@ -29,7 +28,7 @@ export const adminOutboxRoutes: FastifyPluginAsyncTypebox<{ outbox: CallOutbox }
       schema: {
         querystring: Type.Object({
           accountId: Type.Optional(IdParam),
-          to: Type.Optional(Type.String({ minLength: 1, maxLength: 16 })),
+          to: Type.Optional(Type.String({ description: "a phone number as the API takes it; anything else matches no call" })),
           status: Type.Optional(CallStatus),
           ...PagingQuery,
         }),
@@ -42,8 +41,8 @@ export const adminOutboxRoutes: FastifyPluginAsyncTypebox<{ outbox: CallOutbox }
       },
     },
     async (request) => {
-      const { accountId, to, status, limit, offset } = request.query;
-      return outbox.list({ accountId, to: to === undefined ? undefined : parsePhoneNumber(to, "to"), status }, { limit, offset });
+      const { accountId, to, status } = request.query;
+      return outbox.list({ accountId, to, status }, pageOf(request.query));
     },
   );
 };

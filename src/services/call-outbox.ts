@@ -4,6 +4,7 @@ import type { Dialect } from "../db/database.js";
 import type { CallOutboxRow, CallStatus, Tables } from "../db/tables.js";
 import { takeSqliteWriteLock } from "../db/write-locks.js";
 import { findPage, type Page, type PageRequest } from "./paging.js";
+import { phoneNumberOrUndefined } from "./phone-numbers.js";
 
 // The delivery outbox: each verification call is a row written in the same transaction as its
 // code, then claimed and delivered by src/delivery/call-delivery-worker.ts at least once.
@@ -41,6 +42,7 @@ export interface OutboxEntry {
 
 export interface OutboxFilter {
   accountId?: number;
+  /** As the operator typed it: any form the API takes; something that is no number matches nothing. */
   to?: string;
   status?: CallStatus;
 }
@@ -101,7 +103,11 @@ export class CallOutbox {
   async list(filter: OutboxFilter, page: PageRequest): Promise<Page<OutboxEntry>> {
     let query = this.db.selectFrom("call_outbox");
     if (filter.accountId !== undefined) query = query.where("account_id", "=", filter.accountId);
-    if (filter.to !== undefined) query = query.where("to_number", "=", filter.to);
+    if (filter.to !== undefined) {
+      const to = phoneNumberOrUndefined(filter.to);
+      if (to === undefined) return { items: [], ...page, totalCount: 0 };
+      query = query.where("to_number", "=", to);
+    }
     if (filter.status !== undefined) query = query.where("status", "=", filter.status);
     return findPage(query, page, (q) => q.selectAll().orderBy("id", "desc"), toEntry);
   }

@@ -10,10 +10,19 @@ const expected = "expected E.164 digits with or without +, such as 12135551189 o
  * examples; so every number this returns can be sent back as it is.
  */
 export function parsePhoneNumber(text: string, name = "callerid"): string {
-  const match = /^(\+?)(\d{1,15})$/.exec(text);
-  if (!match) throw new BadRequest(`${name}: "${text}" is not a phone number: ${expected}`);
+  if (!phoneNumberSyntax.test(text)) throw new BadRequest(`${name}: "${text}" is not a phone number: ${expected}`);
+  const number = phoneNumberOrUndefined(text);
+  if (number === undefined) throw new BadRequest(`${name}: "${text}" is not a valid phone number: ${expected}`);
+  return number;
+}
+
+/** The same number as parsePhoneNumber gives, or undefined for anything that is not one. */
+export function phoneNumberOrUndefined(text: string): string | undefined {
+  const match = phoneNumberSyntax.exec(text);
+  if (!match) return undefined;
   const [, plus, digits] = match as unknown as [string, string, string];
   const parsed = parsePhoneNumberFromString(`+${!plus && digits.length === 10 ? `1${digits}` : digits}`);
-  if (!parsed?.isValid()) throw new BadRequest(`${name}: "${text}" is not a valid phone number: ${expected}`);
-  return parsed.number.slice(1);
+  return parsed?.isValid() ? parsed.number.slice(1) : undefined;
 }
+
+const phoneNumberSyntax = /^(\+?)(\d{1,15})$/;
