@@ -129,8 +129,25 @@ describeEachDialect("caller IDs", (dialect) => {
     const again = await send(alice, number);
     expect(again.status).toBe(400);
     expect(again.json.message).toContain("that is already verified");
-    const answer = await verify(alice, number, { verificationCode: "123456" });
-    expect(answer.json).toEqual({ httpStatusCode: 400, internalCode: 0, message: `caller id ${number} has no pending code: that is already verified` });
+  });
+
+  it("answers true again to the code that verified a number, and false to any other code", async () => {
+    const number = freshNumber();
+    await send(alice, number);
+    const code = await codeSentTo(alice, number);
+    expect((await verify(alice, number, { verificationCode: code })).json).toBe(true);
+    // A client that lost the first answer retries, perhaps as a JSON number.
+    expect(await verify(alice, number, { verificationCode: code })).toMatchObject({ status: 200, text: "true" });
+    expect((await verify(alice, number, { verificationCode: Number(code) })).json).toBe(true);
+    const wrong = code === "999999" ? "111111" : "999999";
+    for (let attempt = 1; attempt <= 6; attempt++) {
+      expect(await verify(alice, number, { verificationCode: wrong })).toMatchObject({ status: 200, text: "false" });
+    }
+    // Wrong codes on a verified number count nothing: it stays verified and its code still answers true.
+    expect((await verify(alice, number, { verificationCode: code })).json).toBe(true);
+    expect((await listed(alice)).items).toContainEqual({ phoneNumber: number });
+    // The code belongs to this account's number only.
+    expect((await verify(bob, number, { verificationCode: code })).json).toBe(false);
   });
 
   it("replaces a pending code with a new one, and no longer places the old call", async () => {
@@ -159,11 +176,8 @@ describeEachDialect("caller IDs", (dialect) => {
     for (let attempt = 1; attempt <= 5; attempt++) {
       expect((await verify(alice, number, { verificationCode: wrong })).json).toBe(false);
     }
-    const dead = await verify(alice, number, { verificationCode: code });
-    expect(dead.status).toBe(400);
-    expect(dead.json.message).toBe(
-      `the verification code for ${number} was disabled after 5 wrong attempts: request a new code with POST /v2/me/callerids/${number}`,
-    );
+    expect(await verify(alice, number, { verificationCode: code })).toMatchObject({ status: 200, text: "false" });
+    expect((await listed(alice)).items).not.toContainEqual({ phoneNumber: number });
     const [entry] = (await outbox(`to=${number}`)).items;
     expect(entry).toMatchObject({ status: "FAILED", lastError: "the code was disabled after 5 wrong attempts" });
     expect(entry).not.toHaveProperty("code");
@@ -181,16 +195,31 @@ describeEachDialect("caller IDs", (dialect) => {
     clock.advance(600_000 - 1);
     expect((await verify(alice, early, { verificationCode: earlyCode })).json).toBe(true);
     clock.advance(1);
-    const expired = await verify(alice, late, { verificationCode: lateCode });
-    expect(expired.status).toBe(400);
-    expect(expired.json.message).toBe(`the verification code for ${late} has expired: request a new code with POST /v2/me/callerids/${late}`);
+    expect(await verify(alice, late, { verificationCode: lateCode })).toMatchObject({ status: 200, text: "false" });
+    expect((await listed(alice)).items).not.toContainEqual({ phoneNumber: late });
+    clock.advance(60_000);
+    expect((await send(alice, late)).status).toBe(200);
+    expect((await verify(alice, late, { verificationCode: await codeSentTo(alice, late) })).json).toBe(true);
   });
 
-  it("answers 400 to a number with no pending code", async () => {
-    const number = freshNumber();
-    const response = await verify(alice, number, { verificationCode: "123456" });
-    expect(response.status).toBe(400);
-    expect(response.json.message).toBe(`no verification code is pending for ${number}: request a new code with POST /v2/me/callerids/${number}`);
+  it.each([
+    ["CallFire's JS sample code, as a JSON number", 1234],
+    ["the C# integration test's code", "123"],
+    ["a code of 6 digits", "123456"],
+  ])("answers false to %s for a number with no code sent", async (_label, verificationCode) => {
+    expect(await verify(alice, freshNumber(), { verificationCode })).toMatchObject({ status: 200, text: "false" });
+  });
+
+  it("counts each of concurrent wrong codes: after 5 at once the right code is false, after 4 it is true", async () => {
+    for (const [wrongAtOnce, outcome] of [[5, false], [4, true]] as const) {
+      const number = freshNumber();
+      await send(alice, number);
+      const code = await codeSentTo(alice, number);
+      const wrong = code === "999999" ? "111111" : "999999";
+      const answers = await Promise.all(Array.from({ length: wrongAtOnce }, () => verify(alice, number, { verificationCode: wrong })));
+      expect(answers.map((a) => a.text)).toEqual(Array(wrongAtOnce).fill("false"));
+      expect((await verify(alice, number, { verificationCode: code })).json).toBe(outcome);
+    }
   });
 
   describe("the verification request", () => {
@@ -203,10 +232,12 @@ describeEachDialect("caller IDs", (dialect) => {
     });
 
     it.each([
-      ["a code of 5 digits", { verificationCode: "12345" }, 'verificationCode: "12345" is not a verification code: expected the 6 digits the call said'],
-      ["a code of 7 digits", { verificationCode: "1234567" }, 'verificationCode: "1234567" is not a verification code: expected the 6 digits the call said'],
-      ["letters", { verificationCode: "12a456" }, 'verificationCode: "12a456" is not a verification code: expected the 6 digits the call said'],
-      ["a null code", { verificationCode: null }, 'verificationCode: "" is not a verification code: expected the 6 digits the call said'],
+      ["letters", { verificationCode: "12a456" }, 'verificationCode: "12a456" is not a verification code: expected the digits the call said'],
+      ["an empty code", { verificationCode: "" }, 'verificationCode: "" is not a verification code: expected the digits the call said'],
+      ["a code with a space", { verificationCode: " 123456" }, 'verificationCode: " 123456" is not a verification code: expected the digits the call said'],
+      ["a null code", { verificationCode: null }, 'verificationCode: "" is not a verification code: expected the digits the call said'],
+      ["a negative number", { verificationCode: -123456 }, 'verificationCode: "-123456" is not a verification code: expected the digits the call said'],
+      ["a fraction", { verificationCode: 1234.5 }, 'verificationCode: "1234.5" is not a verification code: expected the digits the call said'],
       ["no code", {}, "body field verificationCode: is required"],
       ["a body of null", null, "body: must be object"],
       ["a JSON array", ["123456"], "body: must be object"],
@@ -223,8 +254,14 @@ describeEachDialect("caller IDs", (dialect) => {
       expect(response.json).toEqual({ httpStatusCode: 400, internalCode: 0, message: "body: must be object" });
     });
 
+    it("answers false to codes of digits of another length, and counts them", async () => {
+      // Four of the five allowed attempts; the refusals above counted none.
+      for (const verificationCode of ["12345", "1234567", 1234, "0".repeat(64)]) {
+        expect(await verify(alice, number, { verificationCode })).toMatchObject({ status: 200, text: "false" });
+      }
+    });
+
     it("accepts the code as a JSON number, as CallFire's JS and Python samples send it", async () => {
-      // Five refusals above and none counted: the right code still works.
       expect((await verify(alice, number, { verificationCode: Number(code) })).json).toBe(true);
     });
   });
@@ -288,9 +325,7 @@ describeEachDialect("caller IDs", (dialect) => {
       await send(alice, number);
       const aliceCode = await codeSentTo(alice, number);
 
-      const bobTries = await verify(bob, number, { verificationCode: aliceCode });
-      expect(bobTries.status).toBe(400);
-      expect(bobTries.json.message).toBe(`no verification code is pending for ${number}: request a new code with POST /v2/me/callerids/${number}`);
+      expect(await verify(bob, number, { verificationCode: aliceCode })).toMatchObject({ status: 200, text: "false" });
 
       // Bob's own verification of the same number is separate, and his wrong codes are his.
       expect((await send(bob, number)).status).toBe(200);

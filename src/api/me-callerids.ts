@@ -10,12 +10,17 @@ export const CallerId = Type.Object(
 
 export const CallerIdList = Type.Object({ items: Type.Optional(Type.Array(Type.Ref(CallerId))) }, { $id: "CallerIdList" });
 
-// CallFire declares the code a string; the JS and Python samples send a number, which the
-// validator's type coercion turns into the same string.
+// CallFire declares the code a string, and so does the published definition: Swagger 2.0 has one
+// type per schema (bravado refuses a list of types, or anyOf). CallFire's JS and Python samples
+// send a JSON number (1234), so the route takes either as it is, without relying on coercion.
 export const CallerIdVerificationRequest = Type.Object(
-  { verificationCode: Type.String({ maxLength: 64, description: "The code the verification call said" }) },
+  { verificationCode: Type.String({ description: "The code the verification call said: its digits (a JSON number of digits is taken too)" }) },
   { $id: "CallerIdVerificationRequest" },
 );
+
+const VerificationCodeBody = Type.Object({
+  verificationCode: Type.Union([Type.String({ maxLength: 64 }), Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })]),
+});
 
 // The longest E.164 number is "+" and 15 digits: anything longer is refused before any work.
 const byCallerId = {
@@ -72,15 +77,17 @@ export const meCallerIdRoutes: FastifyPluginAsyncTypebox<{ callerIds: CallerIdSe
   app.post(
     "/me/callerids/:callerid/verification-code",
     {
+      config: { publishedBody: Type.Ref(CallerIdVerificationRequest) },
       schema: {
         tags: ["me"],
         operationId: "verifyCallerId",
         summary: "Verify caller id",
         description:
-          "Submits the code the verification call said: true, and the number is verified; false for a wrong code " +
-          "(5 wrong codes disable it). No pending code, or an expired or disabled one, is a 400: request a new code.",
+          "Submits the code the verification call said: true, and the number is verified (the same code again on a verified number: true again). " +
+          "Any other code of digits is false: a wrong one (5 wrong codes while a code is pending disable it), or none pending, expired or disabled. " +
+          "A code that is not digits is a 400.",
         ...byCallerId,
-        body: Type.Ref(CallerIdVerificationRequest),
+        body: VerificationCodeBody,
         response: { 200: Type.Boolean({ description: "Whether the number is now verified" }), ...errorResponses },
       },
     },

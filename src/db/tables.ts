@@ -72,7 +72,11 @@ export interface CallerIdTable {
   /** E.164 digits without "+". */
   phone_number: string;
   verified_at: number | null;
-  /** HMAC-SHA256 hex of the pending code: the code itself is kept only in the outbox, until it expires. */
+  /**
+   * HMAC-SHA256 hex of the number's code: the pending one, or once verified_at is set the one that
+   * verified it (a retried verification is recognised). The code itself is kept only in the
+   * outbox, until it expires.
+   */
   code_digest: string | null;
   code_expires_at: number | null;
   failed_attempts: number;

@@ -1,7 +1,15 @@
+import type { TSchema } from "@sinclair/typebox";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import swagger2openapi from "swagger2openapi";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** The body as the published document says it, where Swagger 2.0 cannot say what the route validates. */
+    publishedBody?: TSchema;
+  }
+}
 
 // The published contract is generated from the route schemas: one source of truth. Only /v2
 // routes are published, with CallFire's tags, operationIds and definition names.
@@ -33,6 +41,7 @@ export async function installContractDocuments(app: FastifyInstance): Promise<vo
       // Multipart routes stream their parts instead of validating a body; publish their form here.
       const form = route.config?.formData;
       if (form) schema = { ...schema, body: { type: "object", ...form } };
+      if (route.config?.publishedBody) schema = { ...schema, body: route.config.publishedBody };
       // Swagger 2.0 names a download's body "file" (validation still sees the route's own schema).
       if (route.config?.binary) {
         const responses = schema.response as Record<string, { description?: string }>;

@@ -89,16 +89,21 @@ export class CallerIdService {
     });
   }
 
-  /** True when `code` is the pending code (the number is then verified); false counts a wrong attempt. */
-  async verify(accountId: number, callerId: string, code: string): Promise<boolean> {
+  /**
+   * True when `code` is the pending code (the number is then verified) or, for a verified number,
+   * the code that verified it: a client that retries after a lost answer gets true again. Any
+   * other string of digits is false, as the SDKs expect ("true or false depending on whether
+   * verification was successful"), and counts as a wrong attempt while a code is pending.
+   */
+  async verify(accountId: number, callerId: string, code: string | number): Promise<boolean> {
     const number = parsePhoneNumber(callerId);
-    const { codeLength } = this.rules;
-    if (!new RegExp(`^\\d{${codeLength}}$`).test(code)) {
-      throw new BadRequest(`verificationCode: "${code}" is not a verification code: expected the ${codeLength} digits the call said`);
+    // CallFire's JS and Python samples send the code as a JSON number (1234).
+    const digits = String(code);
+    if (!/^\d+$/.test(digits)) {
+      throw new BadRequest(`verificationCode: "${digits}" is not a verification code: expected the digits the call said`);
     }
     const key = await this.codeKey();
     const now = this.now();
-    const requestNew = `request a new code with POST /v2/me/callerids/${number}`;
     return this.db.transaction().execute(async (tx) => {
       // Concurrent guesses must each count: they wait for one another here.
       await lockAccountForUpdate(tx, this.dialect, accountId);
@@ -108,21 +113,15 @@ export class CallerIdService {
         .where("account_id", "=", accountId)
         .where("phone_number", "=", number)
         .executeTakeFirst();
-      if (row?.verified_at != null) throw new BadRequest(`caller id ${number} has no pending code: that is already verified`);
-      if (!row || row.code_digest === null || row.code_expires_at === null) {
-        throw new BadRequest(`no verification code is pending for ${number}: ${requestNew}`);
-      }
-      if (row.code_expires_at <= now) throw new BadRequest(`the verification code for ${number} has expired: ${requestNew}`);
-      if (row.failed_attempts >= maxWrongAttempts) {
-        throw new BadRequest(`the verification code for ${number} was disabled after ${maxWrongAttempts} wrong attempts: ${requestNew}`);
-      }
+      if (!row || row.code_digest === null) return false;
+      const matches = digestsEqual(digest(key, accountId, number, digits), row.code_digest);
+      if (row.verified_at !== null) return matches;
+      const pending = row.code_expires_at !== null && row.code_expires_at > now && row.failed_attempts < maxWrongAttempts;
+      if (!pending) return false;
 
-      if (digestsEqual(digest(key, accountId, number, code), row.code_digest)) {
-        await tx
-          .updateTable("caller_id")
-          .set({ verified_at: now, code_digest: null, code_expires_at: null, failed_attempts: 0 })
-          .where("id", "=", row.id)
-          .execute();
+      if (matches) {
+        // The digest stays: it recognises a retry of this very verification.
+        await tx.updateTable("caller_id").set({ verified_at: now, code_expires_at: null, failed_attempts: 0 }).where("id", "=", row.id).execute();
         await retireCalls(tx, accountId, number, "the number was verified before this call was placed", now);
         return true;
       }
