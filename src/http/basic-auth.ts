@@ -9,7 +9,7 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /** CallFire: "Only ACCOUNT_HOLDER can invoke this API. For authentication use account credentials". */
     accountLoginOnly?: boolean;
-    /** Served without credentials (public media keys); credentials, if sent, are still checked. */
+    /** Served without credentials (public media keys): the key is the secret, and any Authorization header is ignored. */
     public?: boolean;
   }
 }
@@ -41,8 +41,9 @@ export function requireBasicAuth(app: FastifyInstance, authenticator: Authentica
   app.decorateRequest("principal", null as never);
   app.addHook("onRoute", (route) => {
     const { public: isPublic = false, accountLoginOnly = false } = route.config ?? {};
+    // A client that sends its credentials everywhere (or stale ones) still gets a public file.
+    if (isPublic) return;
     const authenticate = async (request: FastifyRequest) => {
-      if (isPublic && request.headers.authorization === undefined) return;
       const header = request.headers.authorization;
       request.principal = await authenticator.authenticate(header ?? "", () => parseBasicAuthorization(header));
       if (accountLoginOnly && request.principal.kind !== "account") {

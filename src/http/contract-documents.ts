@@ -47,9 +47,10 @@ export async function installContractDocuments(app: FastifyInstance): Promise<vo
         const responses = schema.response as Record<string, { description?: string }>;
         schema = { ...schema, response: { ...responses, 200: { description: responses[200]?.description, type: "file" } } };
       }
-      // Every operation lists basicAuth: swagger-client applies a named authorization only to
-      // operations whose `security` names it (public media downloads accept it too).
-      return { schema: { ...schema, security: [{ basicAuth: [] }] }, url };
+      // Every operation lists basicAuth (swagger-client applies a named authorization only to
+      // operations whose `security` names it), except the public download: `security: []` shows
+      // no lock in /docs, and swagger-client 2.x then sends no credentials there.
+      return { schema: { ...schema, security: route.config?.public ? [] : [{ basicAuth: [] }] }, url };
     },
   });
 
