@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import path from "node:path";
 import { parseS3BlobUrl } from "./blobs/blob-store.js";
 import { maxPlanCredits, maxPlanRate, type Plan } from "./services/billing.js";
@@ -13,6 +14,11 @@ export interface Config {
   host: string;
   dataDir: string;
   publicUrl?: string;
+  /**
+   * Peers whose X-Forwarded-Proto, -Host and -For are believed (Fastify's trustProxy): none, any
+   * (true), or these addresses, CIDRs and proxy-addr names (loopback, linklocal, uniquelocal).
+   */
+  trustProxy: boolean | string[];
   adminToken?: string;
   databaseUrl?: string;
   logLevel: LogLevel;
@@ -41,6 +47,7 @@ export const settings = {
   host: { env: "SWITCHBOARD_HOST", flag: "--host <host>", help: "address to listen on (default 127.0.0.1)" },
   dataDir: { env: "SWITCHBOARD_DATA_DIR", flag: "--data-dir <dir>", help: "where the SQLite file, blobs and admin token live (default ./data)" },
   publicUrl: { env: "SWITCHBOARD_PUBLIC_URL", flag: "--public-url <url>", help: "public base URL used in publicUrl/mp3Url links (default: from the request)" },
+  trustProxy: { env: "SWITCHBOARD_TRUST_PROXY", flag: "--trust-proxy <proxies>", help: "believe X-Forwarded-Proto/-Host/-For from these peers: true (any), or comma-separated addresses and CIDRs (default: none)" },
   adminToken: { env: "SWITCHBOARD_ADMIN_TOKEN", flag: "--admin-token <token>", help: "bearer token for /admin/v1 (default: generated once, kept in the data dir)" },
   databaseUrl: { env: "SWITCHBOARD_DATABASE_URL", flag: "--database-url <url>", help: "postgres://… selects PostgreSQL (default: SQLite in the data dir)" },
   logLevel: { env: "SWITCHBOARD_LOG_LEVEL", flag: "--log-level <level>", help: "fatal, error, warn, info, debug, trace or silent (default info)" },
@@ -104,6 +111,8 @@ export function loadConfig(flags: RawSettings = {}, env: NodeJS.ProcessEnv = pro
   const publicUrl = httpUrl("publicUrl");
   if (publicUrl !== undefined && /[?#]/.test(publicUrl)) fail("publicUrl", `"${publicUrl}" must not have a query or fragment: links are built by appending paths`);
 
+  const trustProxy = trustedProxies(raw("trustProxy"), (why) => fail("trustProxy", why));
+
   const host = raw("host") ?? "127.0.0.1";
   if (!/^[A-Za-z0-9.:[\]-]+$/.test(host)) fail("host", `"${host}" is not a host name or IP address`);
 
@@ -160,6 +169,7 @@ export function loadConfig(flags: RawSettings = {}, env: NodeJS.ProcessEnv = pro
     host,
     dataDir: path.resolve(raw("dataDir") ?? "./data"),
     publicUrl: publicUrl?.replace(/\/+$/, ""),
+    trustProxy,
     adminToken,
     databaseUrl,
     logLevel,
@@ -192,4 +202,29 @@ export function loadConfig(flags: RawSettings = {}, env: NodeJS.ProcessEnv = pro
       maxAttempts: whole("callsMaxAttempts", 8, 1, 100),
     },
   };
+}
+
+/** The names proxy-addr (Fastify's trustProxy) gives to address ranges. */
+const proxyRangeNames = ["loopback", "linklocal", "uniquelocal"];
+
+/**
+ * A hop count is not offered: with one, Fastify cannot tell a proxy from a client that sends the
+ * headers itself, so it never believes X-Forwarded-Host or -Proto.
+ */
+function trustedProxies(text: string | undefined, fail: (why: string) => never): boolean | string[] {
+  if (text === undefined || text === "false") return false;
+  if (text === "true") return true;
+  if (/^\d+$/.test(text)) fail(`"${text}" looks like a hop count, which cannot tell a proxy from a client: give the proxies' addresses or CIDRs, or true`);
+  const entries = text.split(",").map((entry) => entry.trim());
+  for (const entry of entries) {
+    if (proxyRangeNames.includes(entry)) continue;
+    const [address = "", prefix, ...rest] = entry.split("/");
+    const version = isIP(address);
+    const bits = version === 4 ? 32 : 128;
+    const validPrefix = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (version === 0 || !validPrefix || rest.length > 0) {
+      fail(`"${entry}" is not an IP address, a CIDR or one of ${proxyRangeNames.join(", ")}: give true, false, or the proxies' addresses separated by commas`);
+    }
+  }
+  return entries;
 }

@@ -113,6 +113,9 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
       serializers: requestLogSerializers,
     },
     bodyLimit,
+    // request.protocol and request.host (links, served documents) and request.ip (logs) believe
+    // X-Forwarded-* only from these peers.
+    trustProxy: config.trustProxy,
     genReqId: requestIds(),
     forceCloseConnections: "idle",
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true } },
@@ -148,7 +151,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
   installErrorHandling(app);
   installPartialResponses(app);
   for (const schema of sharedSchemas) app.addSchema(schema);
-  await installContractDocuments(app);
+  await installContractDocuments(app, config.publicUrl);
   installOperations(app, [
     { name: "database", check: () => database.ping() },
     { name: "blobs", check: () => blobs.ping() },

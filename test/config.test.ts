@@ -23,9 +23,20 @@ describe("configuration", () => {
     [{ blobUrl: "s3://bucket/../escape" }, 'SWITCHBOARD_BLOB_URL (--blob-url): "s3://bucket/../escape" is not an s3://bucket[/prefix] URL (leave it unset for local files)'],
     [{ s3AccessKeyId: "AKIA" }, "SWITCHBOARD_S3_SECRET_ACCESS_KEY (--s3-secret-access-key): set both S3 keys, or neither to use the AWS SDK's own credentials"],
     [{ s3Endpoint: "minio:9000" }, 'SWITCHBOARD_S3_ENDPOINT (--s3-endpoint): "minio:9000" must be an http:// or https:// URL'],
+    [{ trustProxy: "yes" }, 'SWITCHBOARD_TRUST_PROXY (--trust-proxy): "yes" is not an IP address, a CIDR or one of loopback, linklocal, uniquelocal: give true, false, or the proxies\' addresses separated by commas'],
+    [{ trustProxy: "10.0.0.0/33" }, 'SWITCHBOARD_TRUST_PROXY (--trust-proxy): "10.0.0.0/33" is not an IP address, a CIDR or one of loopback, linklocal, uniquelocal: give true, false, or the proxies\' addresses separated by commas'],
+    [{ trustProxy: "10.0.0.1," }, 'SWITCHBOARD_TRUST_PROXY (--trust-proxy): "" is not an IP address, a CIDR or one of loopback, linklocal, uniquelocal: give true, false, or the proxies\' addresses separated by commas'],
+    [{ trustProxy: "2" }, 'SWITCHBOARD_TRUST_PROXY (--trust-proxy): "2" looks like a hop count, which cannot tell a proxy from a client: give the proxies\' addresses or CIDRs, or true'],
     [{ mediaMaxBytes: "25MB" }, 'SWITCHBOARD_MEDIA_MAX_BYTES (--media-max-bytes): "25MB" is not a whole number from 1 to 1099511627776'],
   ])("refuses %j, naming the setting", (flags, message) => {
     expect(() => loadConfig(flags, {})).toThrow(new ConfigError(message));
+  });
+
+  it("believes no proxy unless told which", () => {
+    expect(loadConfig({}, {}).trustProxy).toBe(false);
+    expect(loadConfig({}, { SWITCHBOARD_TRUST_PROXY: "false" }).trustProxy).toBe(false);
+    expect(loadConfig({}, { SWITCHBOARD_TRUST_PROXY: "true" }).trustProxy).toBe(true);
+    expect(loadConfig({ trustProxy: "10.0.0.0/8, 192.168.1.7,fd00::/8 ,::1, loopback" }, {}).trustProxy).toEqual(["10.0.0.0/8", "192.168.1.7", "fd00::/8", "::1", "loopback"]);
   });
 
   it("accepts S3 settings that are whole", () => {

@@ -1,7 +1,10 @@
 import fs from "node:fs";
 import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RawSettings } from "../src/config.js";
 import { call, createTestAccount, startTestApp, type TestApp } from "./support/app.js";
+import { ingestCall, uploadRecording } from "./support/calls.js";
+import { fixture, upload } from "./support/media.js";
 
 describe("served documents and operations endpoints", () => {
   let app: TestApp;
@@ -128,3 +131,67 @@ function getWithHost(url: string, host: string): Promise<{ status: number; json:
       .on("error", reject);
   });
 }
+
+describe("where the served documents and links send clients", () => {
+  const forwarded = { "x-forwarded-proto": "https", "x-forwarded-host": "edge.example.net" };
+
+  /** What a client is told, by the documents and by the links in a media file and a recording. */
+  async function told(app: TestApp, headers: Record<string, string> = {}) {
+    const account = await createTestAccount(app);
+    const { json: media } = await upload(app, account.api, fixture("image.png"));
+    const { json: callMade } = await ingestCall(app, account.id);
+    const { json: recording } = await uploadRecording(app, "POST", `/calls/${callMade.id}/recordings`, fixture("tone.mp3"), { name: "greeting" });
+    const swagger = (await call(app, "GET", "/v2/api-docs/swagger.json", { headers })).json;
+    const ui = (await call(app, "GET", "/docs/json", { headers })).json;
+    const openapi = (await call(app, "GET", "/openapi.json", { headers })).json;
+    return {
+      swagger: { host: swagger.host, basePath: swagger.basePath, schemes: swagger.schemes },
+      docs: { host: ui.host, basePath: ui.basePath, schemes: ui.schemes },
+      openapi: openapi.servers,
+      publicUrl: (await call(app, "GET", `/v2/media/${media.id}`, { auth: account.api, headers })).json.publicUrl.replace(/public\/.*/, "public/…"),
+      mp3Url: (await call(app, "GET", `/v2/calls/recordings/${recording.id}`, { auth: account.api, headers })).json.mp3Url,
+      recordingId: recording.id,
+    };
+  }
+
+  const expectTold = (seen: Awaited<ReturnType<typeof told>>, scheme: string, host: string, path = "") =>
+    expect(seen).toEqual({
+      swagger: { host, basePath: `${path}/v2`, schemes: [scheme] },
+      docs: { host, basePath: `${path}/v2`, schemes: [scheme] },
+      openapi: [{ url: `${scheme}://${host}${path}/v2` }],
+      publicUrl: `${scheme}://${host}${path}/v2/media/public/…`,
+      mp3Url: `${scheme}://${host}${path}/v2/calls/recordings/${seen.recordingId}.mp3`,
+      recordingId: seen.recordingId,
+    });
+
+  const withApp = async (settings: RawSettings, use: (app: TestApp) => Promise<void>) => {
+    const app = await startTestApp("sqlite", { settings });
+    try {
+      await use(app);
+    } finally {
+      await app.close();
+    }
+  };
+
+  it("names SWITCHBOARD_PUBLIC_URL's scheme, host and path, whatever the request says", () =>
+    withApp({ publicUrl: "https://api.example.com/callfire" }, async (app) => {
+      expectTold(await told(app), "https", "api.example.com", "/callfire");
+      expectTold(await told(app, forwarded), "https", "api.example.com", "/callfire");
+    }));
+
+  it("keeps a public URL's port", () =>
+    withApp({ publicUrl: "http://sandbox.example.com:8443/" }, async (app) => expectTold(await told(app), "http", "sandbox.example.com:8443")));
+
+  it("ignores X-Forwarded-Proto and -Host by default", () =>
+    withApp({}, async (app) => expectTold(await told(app, forwarded), "http", new URL(app.baseUrl).host)));
+
+  it.each(["true", "127.0.0.1", "loopback", "10.0.0.0/8, 127.0.0.0/8"])("believes them from a peer that SWITCHBOARD_TRUST_PROXY=%s names", (trustProxy) =>
+    withApp({ trustProxy }, async (app) => {
+      expectTold(await told(app, forwarded), "https", "edge.example.net");
+      // Without the headers, the request itself.
+      expectTold(await told(app), "http", new URL(app.baseUrl).host);
+    }));
+
+  it("ignores them from a peer that SWITCHBOARD_TRUST_PROXY does not name", () =>
+    withApp({ trustProxy: "10.0.0.0/8,::1" }, async (app) => expectTold(await told(app, forwarded), "http", new URL(app.baseUrl).host)));
+});

@@ -3,6 +3,7 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import swagger2openapi from "swagger2openapi";
+import { publicBaseUrl, publicLocation } from "./public-url.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -14,7 +15,7 @@ declare module "fastify" {
 // The published contract is generated from the route schemas: one source of truth. Only /v2
 // routes are published, with CallFire's tags, operationIds and definition names.
 
-export async function installContractDocuments(app: FastifyInstance): Promise<void> {
+export async function installContractDocuments(app: FastifyInstance, publicUrl: string | undefined): Promise<void> {
   await app.register(swagger, {
     swagger: {
       info: {
@@ -54,12 +55,17 @@ export async function installContractDocuments(app: FastifyInstance): Promise<vo
     },
   });
 
-  await app.register(swaggerUi, { routePrefix: "/docs", uiConfig: { docExpansion: "list", deepLinking: true } });
+  // Clients call what the document says (swagger-client takes schemes, host and basePath from
+  // it), so it names the server as clients reach it: behind a proxy too.
+  const swaggerFor = (request: FastifyRequest, swaggerObject: object = app.swagger()) => {
+    const { scheme, host, path } = publicLocation(request, publicUrl);
+    return { ...swaggerObject, host, basePath: `${path}/v2`, schemes: [scheme] };
+  };
 
-  const swaggerFor = (request: FastifyRequest) => ({
-    ...(app.swagger() as object),
-    host: request.host,
-    schemes: [request.protocol],
+  await app.register(swaggerUi, {
+    routePrefix: "/docs",
+    uiConfig: { docExpansion: "list", deepLinking: true },
+    transformSpecification: (swaggerObject, request) => swaggerFor(request, swaggerObject),
   });
 
   let openapi: Promise<Record<string, unknown>> | undefined;
@@ -68,7 +74,7 @@ export async function installContractDocuments(app: FastifyInstance): Promise<vo
       // A JSON copy: the converter refuses objects shared between two places in the document.
       .convertObj(JSON.parse(JSON.stringify(app.swagger())), { patch: true, warnOnly: true })
       .then((r) => r.openapi as unknown as Record<string, unknown>);
-    return { ...(await openapi), servers: [{ url: `${request.protocol}://${request.host}/v2` }] };
+    return { ...(await openapi), servers: [{ url: `${publicBaseUrl(request, publicUrl)}/v2` }] };
   };
 
   app.get("/v2/api-docs/swagger.json", { schema: { hide: true } }, async (request) => swaggerFor(request));

@@ -7,7 +7,7 @@ import pg from "pg";
 import { describe } from "vitest";
 import { AudioConverter } from "../../src/audio/audio-converter.js";
 import { FsBlobStore, type BlobStore } from "../../src/blobs/index.js";
-import { loadConfig } from "../../src/config.js";
+import { loadConfig, type RawSettings } from "../../src/config.js";
 import { openDatabase, type Database } from "../../src/db/database.js";
 import { buildApp, type AppDependencies, type Services } from "../../src/server.js";
 
@@ -67,15 +67,15 @@ export async function openTestDatabase(dialect: DialectName): Promise<{ database
   };
 }
 
-/** The real server on an ephemeral loopback port. */
+/** The real server on an ephemeral loopback port; `settings` as `serve` takes them (flags). */
 export async function startTestApp(
   dialect: DialectName,
-  overrides: Partial<AppDependencies> = {},
+  { settings, ...overrides }: Partial<AppDependencies> & { settings?: RawSettings } = {},
   extraRoutes?: (app: FastifyInstance) => void,
 ): Promise<TestApp> {
   const { database, dataDir, drop } = await openTestDatabase(dialect);
   const adminToken = randomBytes(24).toString("hex");
-  const config = loadConfig({ dataDir, logLevel: overrides.logStream ? "info" : "silent", port: "0" }, {});
+  const config = loadConfig({ dataDir, logLevel: overrides.logStream ? "info" : "silent", port: "0", ...settings }, {});
   const blobs = overrides.blobs ?? new FsBlobStore(path.join(dataDir, "blobs"));
   const converter = overrides.converter ?? new AudioConverter();
   const { app, services } = await buildApp({ config, database, blobs, converter, adminToken, ...overrides });
