@@ -240,6 +240,22 @@ describeEachDialect("billing", (dialect) => {
       expect(json).toEqual({ intervalBegin: created, intervalEnd: clock, callsDurationMinutes: 1, textsSent: 0, creditsUsed: 1 });
     });
 
+    it("covers all of an account's usage by default, backfilled usage from before its creation included", async () => {
+      const ivy = await createTestAccount(app);
+      const ivyCreated = (await admin(app, "GET", `/accounts/${ivy.id}`)).json.created;
+      const [callAt, textsAt] = [ivyCreated - 30 * day, ivyCreated - 40 * day];
+      expect((await ingestCall(app, ivy.id, { startTime: callAt, durationSeconds: 125 })).status).toBe(201);
+      expect((await admin(app, "POST", `/accounts/${ivy.id}/texts`, { count: 4, time: textsAt })).status).toBe(201);
+      await ingestCall(app, ivy.id, { startTime: clock - 60_000, durationSeconds: 30 });
+
+      expect(await creditUsage(ivy, "")).toEqual({ intervalBegin: textsAt, intervalEnd: clock, callsDurationMinutes: 4, textsSent: 4, creditsUsed: 8 });
+      // An end alone: everything before it, from the earliest usage.
+      expect(await creditUsage(ivy, `intervalEnd=${callAt}`)).toEqual({ intervalBegin: textsAt, intervalEnd: callAt, callsDurationMinutes: 0, textsSent: 4, creditsUsed: 4 });
+      expect(await creditUsage(ivy, `intervalEnd=${callAt + 1}`)).toMatchObject({ intervalBegin: textsAt, callsDurationMinutes: 3, textsSent: 4 });
+      // A begin given is the begin reported.
+      expect(await creditUsage(ivy, `intervalBegin=${callAt}`)).toEqual({ intervalBegin: callAt, intervalEnd: clock, callsDurationMinutes: 4, textsSent: 0, creditsUsed: 4 });
+    });
+
     it("counts usage at intervalBegin and not at intervalEnd", async () => {
       expect(await creditUsage(hank, `intervalBegin=${at}&intervalEnd=${at + 1}`)).toMatchObject({ callsDurationMinutes: 1 });
       expect(await creditUsage(hank, `intervalBegin=${at - 1}&intervalEnd=${at}`)).toMatchObject({ callsDurationMinutes: 0 });

@@ -42,7 +42,8 @@ export const meBillingRoutes: FastifyPluginAsyncTypebox<{ billing: BillingServic
         operationId: "getCreditUsage",
         summary: "Find credit usage",
         description:
-          "Calls and texts charged in [intervalBegin, intervalEnd). intervalBegin defaults to the account's creation, intervalEnd to now. For authentication use api credentials.",
+          "Calls and texts charged in [intervalBegin, intervalEnd), by when they happened. Without intervalBegin, all usage before intervalEnd " +
+          "(reported from the earliest usage, or the account's creation if that is earlier); intervalEnd defaults to now. For authentication use api credentials.",
         querystring: Type.Object({
           intervalBegin: Type.Optional(Interval("Beginning of usage period, unix milliseconds (inclusive)")),
           intervalEnd: Type.Optional(Interval("End of usage period, unix milliseconds (exclusive)")),

@@ -135,29 +135,33 @@ export class BillingService {
   }
 
   /**
-   * Usage recorded in [intervalBegin, intervalEnd): begin defaults to the account's creation, end
-   * to now. The caller has the account already (the authenticated principal carries it).
+   * Usage recorded in [intervalBegin, intervalEnd); end defaults to now. Without a begin it is all
+   * the account's usage before the end, backfilled usage older than the account included, and the
+   * begin reported is its earliest usage or the account's creation, whichever is earlier. The
+   * caller has the account already (the authenticated principal carries it).
    */
   async creditUsage(account: Pick<Account, "id" | "created">, interval: { intervalBegin?: number; intervalEnd?: number }): Promise<CreditUsage> {
     const intervalEnd = interval.intervalEnd ?? this.now();
-    const intervalBegin = interval.intervalBegin ?? Math.min(account.created, intervalEnd);
-    if (intervalBegin > intervalEnd) {
-      throw new BadRequest(`intervalBegin (${intervalBegin}) is after intervalEnd (${intervalEnd})`);
+    if (interval.intervalBegin !== undefined && interval.intervalBegin > intervalEnd) {
+      throw new BadRequest(`intervalBegin (${interval.intervalBegin}) is after intervalEnd (${intervalEnd})`);
     }
-    // Served by the covering index usage_charge_account_time: no table rows are read.
-    const sums = await this.db
+    // Served by the covering index usage_charge_account_time: no table rows are read, and the
+    // earliest time comes from the same range scan as the sums.
+    let query = this.db
       .selectFrom("usage_charge")
       .select((eb) => [
         eb.fn.coalesce(eb.fn.sum<number>("call_minutes"), eb.lit(0)).as("minutes"),
         eb.fn.coalesce(eb.fn.sum<number>("texts"), eb.lit(0)).as("texts"),
         eb.fn.coalesce(eb.fn.sum<number>("credits"), eb.lit(0)).as("credits"),
+        eb.fn.min<number | string | null>("time").as("earliest"),
       ])
       .where("account_id", "=", account.id)
-      .where("time", ">=", intervalBegin)
-      .where("time", "<", intervalEnd)
-      .executeTakeFirstOrThrow();
+      .where("time", "<", intervalEnd);
+    if (interval.intervalBegin !== undefined) query = query.where("time", ">=", interval.intervalBegin);
+    const sums = await query.executeTakeFirstOrThrow();
+    const earliest = sums.earliest === null ? account.created : Math.min(Number(sums.earliest), account.created);
     return {
-      intervalBegin,
+      intervalBegin: interval.intervalBegin ?? Math.min(earliest, intervalEnd),
       intervalEnd,
       // PostgreSQL sums bigints as numeric, which pg hands back as a string.
       callsDurationMinutes: Number(sums.minutes),
@@ -233,16 +237,10 @@ export class BillingService {
         .returningAll()
         .executeTakeFirst();
       if (!row) throw new NotFound(`account ${accountId} not found`);
-      const { created } = await trx.selectFrom("account").select("created").where("id", "=", accountId).executeTakeFirstOrThrow();
 
       const plan = this.planOf(row);
       let planUsed = row.plan_credits_used;
       const charge = async (usage: Usage) => {
-        // Usage before the account existed would be charged to it now yet fall outside every
-        // default getCreditUsage interval (which starts at the account's creation).
-        if (usage.time < created) {
-          throw new BadRequest(`${usage.kind === "CALL" ? "startTime" : "time"}: ${usage.time} is before account ${accountId} was created (${created})`);
-        }
         const credits = usage.kind === "CALL" ? usage.minutes * plan.creditsPerCallMinute : usage.texts * plan.creditsPerText;
         const fromPlan = Math.min(credits, Math.max(0, plan.monthlyCredits - planUsed));
         const fromPayAsYouGo = credits - fromPlan;
