@@ -75,6 +75,13 @@ describe("generic Swagger clients", () => {
       expect(Buffer.from(await data.data.arrayBuffer()).equals(bytes)).toBe(true);
     });
 
+    it("calls the find operations without paging arguments, which take their defaults", async () => {
+      const media = await (await connect(apiUsername, apiPassword)).apis.media.findMedia({ filter: "swagger gif", fields: "items(name),limit,offset,totalCount" });
+      expect(media.body).toEqual({ items: [{ name: "swagger gif" }], limit: 100, offset: 0, totalCount: 1 });
+      const credentials = await (await connect(account.email, account.password)).apis.me.findApiCredentials({ fields: "items(name),limit,offset,totalCount" });
+      expect(credentials.body).toEqual({ items: [{ name: "test" }, { name: "swagger" }], limit: 100, offset: 0, totalCount: 2 });
+    });
+
     it("surfaces a 403 ErrorMessage when API credentials call an account-login-only operation", async () => {
       const client = await connect(apiUsername, apiPassword);
       await expect(client.apis.me.findApiCredentials()).rejects.toMatchObject({ status: 403, response: { body: { httpStatusCode: 403 } } });
@@ -109,6 +116,13 @@ describe("generic Swagger clients", () => {
       expect(media.obj).toMatchObject({ id, name: "image.bmp", mediaType: "image/bmp" });
       const data = await client.media.getMediaData({ id, extension: "bmp" });
       expect(data.status).toBe(200);
+    });
+
+    it("calls the find operations as CallFire's samples do, without paging arguments", async () => {
+      const media = await (await connect(apiUsername, apiPassword)).media.findMedia({ filter: "image.bmp", fields: "items(name),limit,offset,totalCount" });
+      expect(media.obj).toEqual({ items: [{ name: "image.bmp" }], limit: 100, offset: 0, totalCount: 1 });
+      const credentials = await (await connect(account.email, account.password)).me.findApiCredentials({ name: "swagger", fields: "items(name),limit,offset,totalCount" });
+      expect(credentials.obj).toEqual({ items: [{ name: "swagger" }], limit: 100, offset: 0, totalCount: 1 });
     });
 
     it("creates, fetches and deletes a credential", async () => {
