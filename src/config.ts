@@ -46,7 +46,7 @@ export const settings = {
   port: { env: "SWITCHBOARD_PORT", flag: "--port <port>", help: "TCP port to listen on (default 8080)" },
   host: { env: "SWITCHBOARD_HOST", flag: "--host <host>", help: "address to listen on (default 127.0.0.1)" },
   dataDir: { env: "SWITCHBOARD_DATA_DIR", flag: "--data-dir <dir>", help: "where the SQLite file, blobs and admin token live (default ./data)" },
-  publicUrl: { env: "SWITCHBOARD_PUBLIC_URL", flag: "--public-url <url>", help: "public base URL used in publicUrl/mp3Url links (default: from the request)" },
+  publicUrl: { env: "SWITCHBOARD_PUBLIC_URL", flag: "--public-url <url>", help: "the base URL clients reach the server at, for publicUrl/mp3Url links and the served documents (default: from the request)" },
   trustProxy: { env: "SWITCHBOARD_TRUST_PROXY", flag: "--trust-proxy <proxies>", help: "believe X-Forwarded-Proto/-Host/-For from these peers: true (any), or comma-separated addresses and CIDRs (default: none)" },
   adminToken: { env: "SWITCHBOARD_ADMIN_TOKEN", flag: "--admin-token <token>", help: "bearer token for /admin/v1 (default: generated once, kept in the data dir)" },
   databaseUrl: { env: "SWITCHBOARD_DATABASE_URL", flag: "--database-url <url>", help: "postgres://… selects PostgreSQL (default: SQLite in the data dir)" },
