@@ -16,7 +16,8 @@ type SignatureCheck = (secret: string, header: string, rawBody: string, toleranc
 /** The verification snippet exactly as README.md shows it to receivers. */
 async function readmeSignatureCheck(): Promise<SignatureCheck> {
   const readme = fs.readFileSync(new URL("../README.md", import.meta.url), "utf8");
-  const snippet = /```js\n([\s\S]*?)```/.exec(readme)![1]!.replace(/^ {2}/gm, "");
+  const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((match) => match[1]!);
+  const snippet = blocks.find((block) => block.includes("verifySwitchboardSignature"))!.replace(/^ {2}/gm, "");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchboard-snippet-"));
   fs.writeFileSync(path.join(dir, "verify.mjs"), snippet);
   try {
