@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // The server serves the web pages from dist/web: built first when missing or stale.
+    globalSetup: ["./test/support/web-build.ts"],
     reporters: ["default", "./test/support/summary-reporter.ts"],
   },
 });

@@ -19,11 +19,14 @@ export class BadRequest extends ApiError {
   readonly statusCode = 400;
 }
 
+const basicChallenge = 'Basic realm="switchboard"';
+
 export class Unauthorized extends ApiError {
   readonly statusCode = 401;
-  constructor(message = "invalid or missing credentials") {
+  /** `challenge`: the console's requests get one that is not Basic, which would open the browser's login dialog. */
+  constructor(message = "invalid or missing credentials", challenge = basicChallenge) {
     super(message);
-    this.headers["WWW-Authenticate"] = 'Basic realm="switchboard"';
+    this.headers["WWW-Authenticate"] = challenge;
   }
 }
 
@@ -65,4 +68,8 @@ export class TooManyRequests extends ApiError {
     super(message);
     this.headers["Retry-After"] = String(Math.max(1, Math.ceil(retryAfterSeconds)));
   }
+}
+
+export class ServiceUnavailable extends ApiError {
+  readonly statusCode = 503;
 }

@@ -13,6 +13,8 @@ import { meBillingRoutes } from "./api/me-billing.js";
 import { meApiCredentialRoutes } from "./api/me-api-credentials.js";
 import { meCallerIdRoutes } from "./api/me-callerids.js";
 import { mediaRoutes } from "./api/media.js";
+import { consoleApiRoutes } from "./console/console-api.js";
+import { installWebPages } from "./console/web-pages.js";
 import type { AudioConverter } from "./audio/audio-converter.js";
 import type { BlobStore } from "./blobs/blob-store.js";
 import type { Config } from "./config.js";
@@ -34,6 +36,7 @@ import { CallOutbox } from "./services/call-outbox.js";
 import { CallRecordingService } from "./services/call-recordings.js";
 import { CallService } from "./services/calls.js";
 import { CallerIdService } from "./services/caller-ids.js";
+import { ConsoleSessionService } from "./services/console-sessions.js";
 import { MediaService } from "./services/media.js";
 import { Authenticator, type AuthenticatorOptions } from "./services/authenticator.js";
 
@@ -62,6 +65,7 @@ export interface Services {
   billing: BillingService;
   calls: CallService;
   recordings: CallRecordingService;
+  consoleSessions: ConsoleSessionService;
 }
 
 
@@ -89,7 +93,8 @@ export function createServices({ database, blobs, converter, config, authenticat
   const billing = new BillingService(database.db, database.dialect, config.defaultPlan, now);
   const calls = new CallService(database.db, billing, now);
   const recordings = new CallRecordingService(database.db, blobs, converter, { maxBytes: config.recordingMaxBytes, now });
-  return { accounts, credentials, authenticator, media, callerIds, outbox, callDelivery, billing, calls, recordings };
+  const consoleSessions = new ConsoleSessionService(database.db, now);
+  return { accounts, credentials, authenticator, media, callerIds, outbox, callDelivery, billing, calls, recordings, consoleSessions };
 }
 
 /**
@@ -159,7 +164,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
 
   await app.register(
     async (v2) => {
-      requireBasicAuth(v2, services.authenticator);
+      requireBasicAuth(v2, services.authenticator, services.consoleSessions);
       await v2.register(meAccountRoutes);
       await v2.register(meApiCredentialRoutes, { credentials: services.credentials });
       await v2.register(meCallerIdRoutes, { callerIds: services.callerIds });
@@ -185,6 +190,11 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
     },
     { prefix: "/admin/v1" },
   );
+
+  const { authenticator, consoleSessions: sessions, billing, outbox } = services;
+  const sandbox = config.calls.webhookUrl === undefined;
+  await app.register(consoleApiRoutes, { prefix: "/console/api", authenticator, sessions, billing, outbox, sandbox });
+  await installWebPages(app);
 
   return { app, services };
 }

@@ -180,6 +180,16 @@ export interface CallRecordingTable {
   duration_ms: number | null;
 }
 
+/** A signed-in web console (src/services/console-sessions.ts). */
+export interface ConsoleSessionTable {
+  id: Generated<number>;
+  /** SHA-256 hex of the cookie's token: the token itself is never stored. */
+  token_digest: string;
+  account_id: number;
+  created: number;
+  expires_at: number;
+}
+
 export interface Tables {
   account: AccountTable;
   api_credential: ApiCredentialTable;
@@ -194,6 +204,7 @@ export interface Tables {
   call: CallTable;
   usage_charge: UsageChargeTable;
   call_recording: CallRecordingTable;
+  console_session: ConsoleSessionTable;
 }
 
 export type AccountRow = Selectable<AccountTable>;

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { Forbidden, Unauthorized } from "../errors.js";
 import type { Authenticator, Principal } from "../services/authenticator.js";
+import type { ConsoleSessionService } from "../services/console-sessions.js";
+import { consoleSessionPrincipal, isConsoleRequest } from "./console-session.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -33,11 +35,12 @@ export function parseBasicAuthorization(header: string | undefined): { username:
 }
 
 /**
- * Adds Basic authentication and the account-login-only rule to every route of `app`. The hook
- * is attached per route, closing over the route's config: Fastify builds a fresh routeOptions
- * object each time a request asks for it, which this hot path need not pay for.
+ * Adds Basic authentication (or the web console's session) and the account-login-only rule to
+ * every route of `app`. The hook is attached per route, closing over the route's config: Fastify
+ * builds a fresh routeOptions object each time a request asks for it, which this hot path need
+ * not pay for.
  */
-export function requireBasicAuth(app: FastifyInstance, authenticator: Authenticator): void {
+export function requireBasicAuth(app: FastifyInstance, authenticator: Authenticator, sessions: ConsoleSessionService): void {
   app.decorateRequest("principal", null as never);
   app.addHook("onRoute", (route) => {
     const { public: isPublic = false, accountLoginOnly = false } = route.config ?? {};
@@ -45,6 +48,15 @@ export function requireBasicAuth(app: FastifyInstance, authenticator: Authentica
     if (isPublic) return;
     const authenticate = async (request: FastifyRequest) => {
       const header = request.headers.authorization;
+      if (header === undefined) {
+        if (isPublic) return;
+        // The web console's session is the account's login; only asked for when no
+        // Authorization header came, so the API's own path does not move.
+        if (isConsoleRequest(request)) {
+          request.principal = await consoleSessionPrincipal(request, sessions);
+          return;
+        }
+      }
       request.principal = await authenticator.authenticate(header ?? "", () => parseBasicAuthorization(header));
       if (accountLoginOnly && request.principal.kind !== "account") {
         throw new Forbidden("this operation needs the account's own login, not API credentials");

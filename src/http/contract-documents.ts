@@ -3,6 +3,7 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import swagger2openapi from "swagger2openapi";
+import { markSvg, wordmarkSvg } from "./brand.js";
 import { publicBaseUrl, publicLocation } from "./public-url.js";
 
 declare module "fastify" {
@@ -15,13 +16,22 @@ declare module "fastify" {
 // The published contract is generated from the route schemas: one source of truth. Only /v2
 // routes are published, with CallFire's tags, operationIds and definition names.
 
+/** Markdown: the Swagger UI shows it above the operations, and links it back to the landing page. */
+const apiDescription = [
+  "Switchboard is a self-hostable server that speaks the CallFire API v2: a program written against CallFire's API works against it by changing only the base URL and the credentials.",
+  "",
+  "**Authenticate** with HTTP Basic: an API credential (username and password, as `POST /me/api/credentials` creates them), or the account's own email and password, which the four `/me/api/credentials` operations require. Press *Authorize* to try operations from this page.",
+  "",
+  "[Home](/) · [Web console](/console) · [Swagger 2.0](/v2/api-docs/swagger.json) · [OpenAPI 3](/openapi.json)",
+].join("\n");
+
 export async function installContractDocuments(app: FastifyInstance, publicUrl: string | undefined): Promise<void> {
   await app.register(swagger, {
     swagger: {
       info: {
         title: "Switchboard: CallFire API v2",
         version: "2.0",
-        description: "A CallFire API v2-compatible server. Authenticate with HTTP Basic: an API credential, or the account's own login.",
+        description: apiDescription,
       },
       basePath: "/v2",
       consumes: ["application/json"],
@@ -66,6 +76,11 @@ export async function installContractDocuments(app: FastifyInstance, publicUrl: 
     routePrefix: "/docs",
     uiConfig: { docExpansion: "list", deepLinking: true },
     transformSpecification: (swaggerObject, request) => swaggerFor(request, swaggerObject),
+    logo: { type: "image/svg+xml", content: Buffer.from(wordmarkSvg), href: "/", target: "_self" },
+    theme: {
+      title: "Switchboard API reference",
+      favicon: [{ filename: "favicon.svg", rel: "icon", sizes: "any", type: "image/svg+xml", content: Buffer.from(markSvg) }],
+    },
   });
 
   let openapi: Promise<Record<string, unknown>> | undefined;

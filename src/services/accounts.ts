@@ -83,8 +83,13 @@ export class AccountService {
   async setPassword(id: number, password: string): Promise<void> {
     checkPassword(password);
     const hash = await hashPassword(password);
-    const result = await this.db.updateTable("account").set({ password_hash: hash }).where("id", "=", id).executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) throw new NotFound(`account ${id} not found`);
+    // A new password also signs out every web console of the account: whoever knew the old one
+    // may be the reason for the change.
+    await this.db.transaction().execute(async (tx) => {
+      const result = await tx.updateTable("account").set({ password_hash: hash }).where("id", "=", id).executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) throw new NotFound(`account ${id} not found`);
+      await tx.deleteFrom("console_session").where("account_id", "=", id).execute();
+    });
     for (const listener of this.passwordListeners) listener(id);
   }
 
@@ -102,7 +107,7 @@ export class AccountService {
 
 const dummyHash = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
-function toAccount(row: AccountRow): Account {
+export function toAccount(row: AccountRow): Account {
   return {
     id: row.id,
     email: row.email,

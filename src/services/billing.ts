@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from "kysely";
+import { sql, type ExpressionBuilder, type Kysely, type Transaction } from "kysely";
 import type { Dialect } from "../db/database.js";
 import type { BillingAccountRow, Tables, UsageKind } from "../db/tables.js";
 import { lockAccountForUpdate } from "../db/write-locks.js";
@@ -149,25 +149,29 @@ export class BillingService {
     // earliest time comes from the same range scan as the sums.
     let query = this.db
       .selectFrom("usage_charge")
-      .select((eb) => [
-        eb.fn.coalesce(eb.fn.sum<number>("call_minutes"), eb.lit(0)).as("minutes"),
-        eb.fn.coalesce(eb.fn.sum<number>("texts"), eb.lit(0)).as("texts"),
-        eb.fn.coalesce(eb.fn.sum<number>("credits"), eb.lit(0)).as("credits"),
-        eb.fn.min<number | string | null>("time").as("earliest"),
-      ])
+      .select((eb) => [...usageSums(eb), eb.fn.min<number | string | null>("time").as("earliest")])
       .where("account_id", "=", account.id)
       .where("time", "<", intervalEnd);
     if (interval.intervalBegin !== undefined) query = query.where("time", ">=", interval.intervalBegin);
     const sums = await query.executeTakeFirstOrThrow();
     const earliest = sums.earliest === null ? account.created : Math.min(Number(sums.earliest), account.created);
-    return {
-      intervalBegin: interval.intervalBegin ?? Math.min(earliest, intervalEnd),
-      intervalEnd,
-      // PostgreSQL sums bigints as numeric, which pg hands back as a string.
-      callsDurationMinutes: Number(sums.minutes),
-      textsSent: Number(sums.texts),
-      creditsUsed: creditsToNumber(Number(sums.credits)),
-    };
+    return { intervalBegin: interval.intervalBegin ?? Math.min(earliest, intervalEnd), intervalEnd, ...usageOf(sums) };
+  }
+
+  /**
+   * The usage of each UTC day of the last `days`, today included, oldest first (what the web
+   * console charts): creditUsage's sums, grouped by day, over the same covering index.
+   */
+  async dailyCreditUsage(accountId: number, days: number): Promise<CreditUsage[]> {
+    const end = startOfUtcDay(this.now()) + dayMs;
+    const begin = end - days * dayMs;
+    const rows = await dailyUsageIn(this.db, accountId, begin, end).execute();
+    const byDay = new Map(rows.map((row) => [Number(row.day), row]));
+    return Array.from({ length: days }, (_, i) => {
+      const intervalBegin = begin + i * dayMs;
+      const sums = byDay.get(intervalBegin / dayMs);
+      return { intervalBegin, intervalEnd: intervalBegin + dayMs, ...(sums ? usageOf(sums) : { callsDurationMinutes: 0, textsSent: 0, creditsUsed: 0 }) };
+    });
   }
 
   /** The current UTC calendar month. */
@@ -300,6 +304,42 @@ export function checkUsageTime(time: number, field: string, now: number): void {
   if (!Number.isSafeInteger(time)) throw new BadRequest(`${field}: must be unix milliseconds`);
   if (time > now) throw new BadRequest(`${field}: ${time} is in the future`);
   if (time < earliestUsageTime) throw new BadRequest(`${field}: ${time} is before 2000-01-01; times are unix milliseconds`);
+}
+
+/** The ledger's sums: the covering index usage_charge_account_time holds every column they read. */
+function usageSums(eb: ExpressionBuilder<Tables, "usage_charge">) {
+  return [
+    eb.fn.coalesce(eb.fn.sum<number>("call_minutes"), eb.lit(0)).as("minutes"),
+    eb.fn.coalesce(eb.fn.sum<number>("texts"), eb.lit(0)).as("texts"),
+    eb.fn.coalesce(eb.fn.sum<number>("credits"), eb.lit(0)).as("credits"),
+  ] as const;
+}
+
+/** The sums per UTC day (the day's number since the epoch) in [begin, end), from the index alone. */
+export function dailyUsageIn(db: Kysely<Tables>, accountId: number, begin: number, end: number) {
+  const day = sql<number>`${sql.ref("time")} / ${sql.lit(dayMs)}`;
+  return db
+    .selectFrom("usage_charge")
+    .select((eb) => [...usageSums(eb), day.as("day")])
+    .where("account_id", "=", accountId)
+    .where("time", ">=", begin)
+    .where("time", "<", end)
+    .groupBy(day);
+}
+
+/** PostgreSQL sums bigints as numeric, which pg hands back as a string. */
+function usageOf(sums: { minutes: number; texts: number; credits: number }): Omit<CreditUsage, "intervalBegin" | "intervalEnd"> {
+  return {
+    callsDurationMinutes: Number(sums.minutes),
+    textsSent: Number(sums.texts),
+    creditsUsed: creditsToNumber(Number(sums.credits)),
+  };
+}
+
+const dayMs = 86_400_000;
+
+function startOfUtcDay(time: number): number {
+  return time - (time % dayMs);
 }
 
 function startOfUtcMonth(time: number): number {

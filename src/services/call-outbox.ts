@@ -113,6 +113,25 @@ export class CallOutbox {
   }
 
   /**
+   * The code the newest verification call to `to` carries while it can still be used: what the
+   * web console shows in the sandbox, where no telephone speaks it.
+   */
+  async usableCode(accountId: number, to: string): Promise<{ code: string; codeExpiresAt: number } | undefined> {
+    const row = await this.db
+      .selectFrom("call_outbox")
+      .select(["code", "code_expires_at"])
+      .where("account_id", "=", accountId)
+      .where("to_number", "=", to)
+      .where("code", "is not", null)
+      .where("code_expires_at", ">", this.now())
+      .orderBy("created", "desc")
+      .orderBy("id", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    return row && { code: row.code!, codeExpiresAt: row.code_expires_at! };
+  }
+
+  /**
    * Takes up to `limit` due calls for `leaseMs`: their next attempt moves past the lease, so no
    * other worker takes them meanwhile, and one whose worker died is taken again after it.
    */

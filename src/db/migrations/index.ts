@@ -5,6 +5,7 @@ import { media } from "./0002-media.js";
 import { callerIds } from "./0003-caller-ids.js";
 import { callsAndBilling } from "./0004-calls-and-billing.js";
 import { loginFailureTimeIndex } from "./0005-login-failure-time-index.js";
+import { consoleSessions } from "./0006-console-sessions.js";
 
 // Migrations are listed here, in order, rather than discovered on disk: the same list runs from
 // the TypeScript sources in tests and from dist/ in production.
@@ -15,6 +16,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     "0003-caller-ids": callerIds(dialect),
     "0004-calls-and-billing": callsAndBilling(dialect),
     "0005-login-failure-time-index": loginFailureTimeIndex,
+    "0006-console-sessions": consoleSessions(dialect),
   };
   return { getMigrations: async () => migrations };
 }

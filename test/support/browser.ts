@@ -1,0 +1,61 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { chromium, type BrowserContext, type Locator, type Page } from "playwright-core";
+import { expect } from "vitest";
+
+/** Debian's chromium (.ci/run installs it): playwright-core cannot download a browser here. */
+export const chromiumPath = "/usr/bin/chromium";
+
+const flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+
+export const screenshotDir = path.resolve(import.meta.dirname, "../../test-results/screenshots");
+
+export interface TestBrowser {
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/** A fresh browser profile (its own --user-data-dir), allowed to use the clipboard on `origin`. */
+export async function openBrowser(origin: string): Promise<TestBrowser> {
+  if (!fs.existsSync(chromiumPath)) throw new Error(`no browser at ${chromiumPath}: apt-get install -y chromium (as .ci/run does)`);
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "switchboard-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: flags,
+    viewport: { width: 1280, height: 800 },
+  });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin });
+  // Shorter than a test's timeout, so a control that never shows up is named in the failure.
+  context.setDefaultTimeout(10_000);
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    context,
+    page,
+    async close() {
+      await context.close();
+      fs.rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The page at 1280 px and at 360 px wide, whole, into test-results/screenshots/<name>-<width>.png. */
+export async function screenshots(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(screenshotDir, { recursive: true });
+  for (const [width, height] of [[1280, 800], [360, 740]] as const) {
+    await page.setViewportSize({ width, height });
+    // Two frames: the chart redraws for its new size on the first.
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    await page.screenshot({ path: path.join(screenshotDir, `${name}-${width}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+/** Polls until the assertion holds: pages answer when their requests do, not on a schedule. */
+export const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 15_000, interval: 50 });
+
+export const textOf = (locator: Locator) => () => locator.innerText();
+export const textsOf = (locator: Locator) => () => locator.allInnerTexts();
+export const attributeOf = (locator: Locator, name: string) => () => locator.getAttribute(name);

@@ -1,0 +1,6 @@
+import { render } from "preact";
+import "../styles.css";
+import "./console.css";
+import { App } from "./app.js";
+
+render(<App />, document.getElementById("app")!);
