@@ -4,7 +4,6 @@ import { makeWav } from "./audio/helpers.js";
 import { basic, call, createTestAccount, describeEachDialect, startTestApp, type TestAccount, type TestApp } from "./support/app.js";
 import { attributeOf, eventually, openBrowser, screenshots, textOf, textsOf, type TestBrowser } from "./support/browser.js";
 import { admin } from "./support/calls.js";
-import { fixture } from "./support/media.js";
 
 // The web console in a real browser (Debian's chromium, driven by playwright-core), the way an
 // account holder uses it: every control is found by its role and accessible name. The steps of
@@ -210,7 +209,8 @@ describeEachDialect("the web console in a browser", (dialect) => {
     expect(ranges.every((status) => status === 206)).toBe(true);
 
     // An image is previewed; the public URL is copied and works without credentials.
-    await page.getByLabel("Files to upload").setInputFiles({ name: "logo.png", mimeType: "image/png", buffer: fixture("image.png") });
+    const png = await drawPng(page);
+    await page.getByLabel("Files to upload").setInputFiles({ name: "logo.png", mimeType: "image/png", buffer: png });
     const image = page.getByRole("listitem", { name: "logo.png" });
     await image.getByRole("img", { name: "Preview of logo.png" }).waitFor();
     await expect.poll(() => image.getByRole("img").evaluate((element: HTMLImageElement) => element.naturalWidth)).toBeGreaterThan(0);
@@ -218,11 +218,11 @@ describeEachDialect("the web console in a browser", (dialect) => {
     const publicUrl = await page.evaluate(() => navigator.clipboard.readText());
     expect(publicUrl).toBe(await image.getByLabel("Public URL (no credentials needed)").inputValue());
     const anonymous = await fetch(publicUrl);
-    expect([anonymous.status, Buffer.from(await anonymous.arrayBuffer()).equals(fixture("image.png"))]).toEqual([200, true]);
+    expect([anonymous.status, Buffer.from(await anonymous.arrayBuffer()).equals(png)]).toEqual([200, true]);
     await eventually(attributeOf(image.getByRole("link", { name: "Download logo.png" }), "download")).toBe("logo.png");
 
     // The same bytes again: the API's words, at the upload.
-    await page.getByLabel("Files to upload").setInputFiles({ name: "again.png", mimeType: "image/png", buffer: fixture("image.png") });
+    await page.getByLabel("Files to upload").setInputFiles({ name: "again.png", mimeType: "image/png", buffer: png });
     await eventually(textOf(page.getByRole("alert").filter({ hasText: "again.png was not stored:" }))).toContain("mediaId:");
     await shoot(page, "media");
 
@@ -240,12 +240,12 @@ describeEachDialect("the web console in a browser", (dialect) => {
     const chart = page.getByRole("img", { name: /^Bar chart of credit usage per day/ });
     await eventually(attributeOf(chart, "aria-label")).toBe("Bar chart of credit usage per day over the last 30 days; totals: 2 call minutes, 3 texts, 5 credits");
     expect(await chart.evaluate((canvas: HTMLCanvasElement) => canvas.width)).toBeGreaterThan(0);
+    await shoot(page, "overview");
     await page.getByText("The numbers, day by day").click();
     const todayRow = page.getByRole("row").last();
     await eventually(textsOf(todayRow.getByRole("cell"))).toEqual(["2", "3", "5"]);
     await eventually(attributeOf(page.getByLabel("Plan credits left"), "value")).toBe("495");
     await page.getByRole("definition").filter({ hasText: "12.5 credits" }).waitFor();
-    await shoot(page, "overview");
   }, browserStepTimeout);
 
   it("signs out, after which the old session cookie is refused", async () => {
@@ -287,3 +287,23 @@ describeEachDialect("the web console in a browser", (dialect) => {
     }
   }, browserStepTimeout);
 });
+
+/** A PNG big enough to see in a preview, drawn by the browser itself. */
+async function drawPng(page: Page): Promise<Buffer> {
+  const dataUrl = await page.evaluate(() => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 480;
+    canvas.height = 240;
+    const context = canvas.getContext("2d")!;
+    const gradient = context.createLinearGradient(0, 0, 480, 240);
+    gradient.addColorStop(0, "#2b6cb0");
+    gradient.addColorStop(1, "#38a169");
+    context.fillStyle = gradient;
+    context.fillRect(0, 0, 480, 240);
+    context.fillStyle = "#fff";
+    context.font = "bold 40px sans-serif";
+    context.fillText("Switchboard", 110, 135);
+    return canvas.toDataURL("image/png");
+  });
+  return Buffer.from(dataUrl.slice(dataUrl.indexOf(",") + 1), "base64");
+}

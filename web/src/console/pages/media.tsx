@@ -43,8 +43,9 @@ export function MediaLibrary() {
 interface Upload {
   key: number;
   name: string;
-  sent: number;
-  total: number;
+  size: number;
+  /** Of the request body, which is the file in its multipart envelope. */
+  fraction: number;
   state: "sending" | "storing" | "done" | "failed";
   message?: string;
 }
@@ -60,10 +61,10 @@ function Uploader({ onUploaded }: { onUploaded: () => void }) {
   const start = (files: FileList | null) => {
     for (const file of Array.from(files ?? [])) {
       const key = ++uploadKeys;
-      setUploads((all) => [{ key, name: file.name, sent: 0, total: file.size, state: "sending" }, ...all]);
+      setUploads((all) => [{ key, name: file.name, size: file.size, fraction: 0, state: "sending" }, ...all]);
       const form = new FormData();
       form.append("file", file, file.name);
-      upload<{ id: number }>("/v2/media", form, (sent, total) => change(key, { sent, total, state: sent >= total ? "storing" : "sending" })).then(
+      upload<{ id: number }>("/v2/media", form, (sent, total) => change(key, { fraction: sent / total, state: sent >= total ? "storing" : "sending" })).then(
         ({ id }) => {
           change(key, { state: "done", message: `Uploaded as media ${id}.` });
           onUploaded();
@@ -111,13 +112,13 @@ function Uploader({ onUploaded }: { onUploaded: () => void }) {
             <li key={u.key}>
               <div class="item-head">
                 <span class="mono">{u.name}</span>
-                <span class="muted">{formatBytes(u.total)}</span>
+                <span class="muted">{formatBytes(u.size)}</span>
               </div>
               {(u.state === "sending" || u.state === "storing") && (
                 <>
-                  <progress max={u.total} value={u.state === "storing" ? undefined : u.sent} aria-label={`Uploading ${u.name}`} />
+                  <progress max={100} value={u.state === "storing" ? undefined : Math.floor(u.fraction * 100)} aria-label={`Uploading ${u.name}`} />
                   <p class="muted" role="status">
-                    {u.state === "storing" ? "Sent; the server is storing it…" : `${Math.floor((u.sent / Math.max(1, u.total)) * 100)}% sent`}
+                    {u.state === "storing" ? "Sent; the server is storing it…" : `${Math.floor(u.fraction * 100)}% sent`}
                   </p>
                 </>
               )}

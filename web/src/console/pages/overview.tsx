@@ -62,7 +62,7 @@ function PlanGauge({ usage, plan }: { usage: PlanUsage; plan: Plan }) {
         <strong>{plan.name}</strong>
         <span class="muted">
           {" "}
-          · {formatCredits(plan.creditsPerCallMinute)} credits a call minute, {formatCredits(plan.creditsPerText)} a text
+          · {credits(plan.creditsPerCallMinute)} a call minute, {credits(plan.creditsPerText)} a text
         </span>
       </p>
       {plan.monthlyCredits > 0 ? (
@@ -90,6 +90,8 @@ function PlanGauge({ usage, plan }: { usage: PlanUsage; plan: Plan }) {
     </>
   );
 }
+
+const credits = (value: number) => `${formatCredits(value)} credit${value === 1 ? "" : "s"}`;
 
 const series = [
   { key: "callsDurationMinutes", label: "Call minutes", color: "#2b6cb0" },
