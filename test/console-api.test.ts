@@ -5,7 +5,9 @@ import tls from "node:tls";
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CompiledQuery } from "kysely";
 import { loadConfig } from "../src/config.js";
+import { dailyUsageIn } from "../src/services/billing.js";
 import { basic, call, createTestAccount, describeEachDialect, startTestApp, type TestAccount, type TestApp } from "./support/app.js";
 import { testClock } from "./support/caller-ids.js";
 import { admin } from "./support/calls.js";
@@ -124,7 +126,7 @@ describeEachDialect("console sessions", (dialect) => {
   });
 
   it("answers a console request without a live session with 401 and no Basic challenge", async () => {
-    for (const headers of [{ cookie: "switchboard_session=made-up" }, { "x-csrf-token": "anything" }]) {
+    for (const headers of [{ cookie: "switchboard_session=made-up" }, { "x-csrf-token": "anything" }] as Array<Record<string, string>>) {
       const refused = await call(app, "GET", "/v2/me/account", { headers });
       expect([refused.status, refused.json.message]).toEqual([401, "no console session, or it has ended: sign in again"]);
       expect(refused.headers.get("www-authenticate")).toBe('Session realm="switchboard console"');
@@ -217,6 +219,15 @@ describeEachDialect("console reads", (dialect) => {
 
     const others = await call(app, "GET", "/console/api/billing/daily-credit-usage", { auth: other.api });
     expect(others.json.items.map((day: { callsDurationMinutes: number }) => day.callsDurationMinutes).reduce((a: number, b: number) => a + b)).toBe(100);
+  });
+
+  it.runIf(dialect === "sqlite")("reads only the ledger's covering index for the chart", async () => {
+    const query = dailyUsageIn(app.database.db, account.id, 0, dayMs).compile();
+    const { rows } = await app.database.db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${query.sql}`, [...query.parameters]));
+    expect(rows.map((row) => row.detail)).toEqual([
+      "SEARCH usage_charge USING COVERING INDEX usage_charge_account_time (account_id=? AND time>? AND time<?)",
+      "USE TEMP B-TREE FOR GROUP BY",
+    ]);
   });
 
   it("reads the account's plan", async () => {
