@@ -311,3 +311,49 @@ describe("console sessions over HTTPS and with a telephony webhook", () => {
     expect([hidden.status, hidden.json.message]).toEqual([404, "no such resource: GET /console/api/callerids/12135551189/sandbox-code"]);
   });
 });
+
+describe("the web pages", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp("sqlite");
+  });
+  afterAll(() => app.close());
+
+  it("serves the HTML pages revalidated every time, and the console's pages all from one", async () => {
+    const consolePage = await fetch(`${app.baseUrl}/console`);
+    expect([consolePage.status, consolePage.headers.get("content-type"), consolePage.headers.get("cache-control")]).toEqual([200, "text/html; charset=utf-8", "no-cache"]);
+    const html = await consolePage.text();
+    for (const path of ["/console/media", "/console/caller-ids", "/console/no-such-page"]) {
+      expect(await (await fetch(`${app.baseUrl}${path}`)).text()).toBe(html);
+    }
+    const etag = consolePage.headers.get("etag")!;
+    expect((await fetch(`${app.baseUrl}/console`, { headers: { "if-none-match": etag } })).status).toBe(304);
+
+    const landing = await fetch(`${app.baseUrl}/`);
+    expect([landing.status, landing.headers.get("cache-control")]).toEqual([200, "no-cache"]);
+    expect(await landing.text()).toContain("<h1>A CallFire API v2 server you run yourself</h1>");
+  });
+
+  it("serves built assets under hashed names, cached for a year, and nothing else there", async () => {
+    const html = await (await fetch(`${app.baseUrl}/console`)).text();
+    const script = /<script type="module" crossorigin src="(\/assets\/console-[A-Za-z0-9_-]{8}\.js)">/.exec(html)![1]!;
+    const asset = await fetch(`${app.baseUrl}${script}`);
+    expect([asset.status, asset.headers.get("cache-control"), asset.headers.get("content-type")]).toEqual([
+      200,
+      "public, max-age=31536000, immutable",
+      "application/javascript; charset=utf-8",
+    ]);
+    const missing = await call(app, "GET", "/assets/console-00000000.js");
+    expect([missing.status, missing.json.message]).toEqual([404, "no such resource: GET /assets/console-00000000.js"]);
+    // API answers are not touched.
+    expect((await call(app, "GET", "/v2/me/account")).headers.get("cache-control")).toBeNull();
+  });
+
+  it("serves the README as a page, with GitHub's heading ids and its screenshots", async () => {
+    const readme = await (await fetch(`${app.baseUrl}/readme`)).text();
+    expect(readme).toContain('<h2 id="web-console">Web console</h2>');
+    const screenshot = /<img src="(\/assets\/overview-1280-[A-Za-z0-9_-]{8}\.png)"/.exec(readme)![1]!;
+    const image = await fetch(`${app.baseUrl}${screenshot}`);
+    expect([image.status, image.headers.get("content-type")]).toEqual([200, "image/png"]);
+  });
+});

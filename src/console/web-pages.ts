@@ -37,7 +37,7 @@ function readPage(file: string): Page | undefined {
 export async function installWebPages(app: FastifyInstance, buildDir = webBuildDir): Promise<void> {
   const landing = readPage(path.join(buildDir, "index.html"));
   const readme = readPage(path.join(buildDir, "readme.html"));
-  const console = readPage(path.join(buildDir, "console", "index.html"));
+  const consolePage = readPage(path.join(buildDir, "console", "index.html"));
 
   const send = (page: Page | undefined) => async (request: FastifyRequest, reply: FastifyReply) => {
     if (!page) throw new ServiceUnavailable("the web pages are not built: run npm run build");
@@ -49,9 +49,9 @@ export async function installWebPages(app: FastifyInstance, buildDir = webBuildD
 
   app.get("/", hidden, send(landing));
   app.get("/readme", hidden, send(readme));
-  app.get("/console", hidden, send(console));
+  app.get("/console", hidden, send(consolePage));
   // The console routes its pages in the browser; a reload or a link to one gets the same page.
-  app.get("/console/*", hidden, send(console));
+  app.get("/console/*", hidden, send(consolePage));
   // …but an unknown path of the console's API is an unknown resource, whatever the method.
   app.all("/console/api/*", hidden, async (request) => {
     throw new NotFound(`no such resource: ${request.method} ${request.url.split("?")[0]}`);
