@@ -75,9 +75,14 @@ describeEachDialect("the web console in a browser", (dialect) => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await eventually(textOf(page.getByRole("alert"))).toBe("API credentials cannot sign in to the console: use the account's email and password");
 
-    await page.getByLabel("Email").fill(owner.email);
-    await page.getByLabel("Password").fill(owner.password);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    // By keyboard alone: the fields in order, Enter to send.
+    await page.getByLabel("Email").fill("");
+    await page.getByLabel("Email").focus();
+    await page.keyboard.type(owner.email);
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("ControlOrMeta+A");
+    await page.keyboard.type(owner.password);
+    await page.keyboard.press("Enter");
     // Signing in keeps the page that was asked for.
     await page.getByRole("heading", { level: 1, name: "Media" }).waitFor();
     await eventually(attributeOf(nav("Media"), "aria-current")).toBe("page");
@@ -118,7 +123,9 @@ describeEachDialect("the web console in a browser", (dialect) => {
 
     await item.getByRole("button", { name: "Delete" }).click();
     const dialog = page.getByRole("dialog", { name: "Delete the credential “ci pipeline”?" });
-    await dialog.getByRole("button", { name: "Cancel" }).click();
+    // The question takes the focus, on its safe answer; Escape leaves it.
+    await eventually(() => page.evaluate(() => document.activeElement?.textContent)).toBe("Cancel");
+    await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "detached" });
     await item.waitFor();
     await item.getByRole("button", { name: "Delete" }).click();

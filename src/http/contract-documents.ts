@@ -79,6 +79,8 @@ export async function installContractDocuments(app: FastifyInstance, publicUrl: 
     logo: { type: "image/svg+xml", content: Buffer.from(wordmarkSvg), href: "/", target: "_self" },
     theme: {
       title: "Switchboard API reference",
+      // The document is ours; the box to load another one is the framework's demo.
+      css: [{ filename: "theme.css", content: ".swagger-ui .topbar .download-url-wrapper { display: none; }" }],
       favicon: [{ filename: "favicon.svg", rel: "icon", sizes: "any", type: "image/svg+xml", content: Buffer.from(markSvg) }],
     },
   });
