@@ -181,7 +181,7 @@ describeEachDialect("console reads", (dialect) => {
   let account: TestAccount;
   let other: TestAccount;
   // Noon UTC, so that "an hour ago" is today and "a day ago" is yesterday; 40 days after the
-  // accounts are created (the ledger refuses usage from before an account existed).
+  // accounts are created, so that all of the chart's 30 days are of their lifetime.
   const today = Date.now() - (Date.now() % dayMs) + 40 * dayMs;
   const clock = testClock(today + dayMs / 2);
 
@@ -352,6 +352,8 @@ describe("the web pages", () => {
   it("serves the README as a page, with GitHub's heading ids and its screenshots", async () => {
     const readme = await (await fetch(`${app.baseUrl}/readme`)).text();
     expect(readme).toContain('<h2 id="web-console">Web console</h2>');
+    // Where the home page's "Using CallFire's SDKs" link lands.
+    expect(readme).toContain('<h2 id="using-callfires-sdks">Using CallFire&#39;s SDKs</h2>');
     const screenshot = /<img src="(\/assets\/overview-1280-[A-Za-z0-9_-]{8}\.png)"/.exec(readme)![1]!;
     const image = await fetch(`${app.baseUrl}${screenshot}`);
     expect([image.status, image.headers.get("content-type")]).toEqual([200, "image/png"]);
