@@ -49,7 +49,6 @@ export function requireBasicAuth(app: FastifyInstance, authenticator: Authentica
     const authenticate = async (request: FastifyRequest) => {
       const header = request.headers.authorization;
       if (header === undefined) {
-        if (isPublic) return;
         // The web console's session is the account's login; only asked for when no
         // Authorization header came, so the API's own path does not move.
         if (isConsoleRequest(request)) {
