@@ -29,6 +29,7 @@ import { installOperations } from "./http/operations.js";
 import { installPartialResponses } from "./http/partial-responses.js";
 import { requestLogSerializers } from "./http/request-log.js";
 import { sharedSchemas } from "./http/schemas.js";
+import { refuseNulInJson, strictValidators } from "./http/validation.js";
 import { AccountService } from "./services/accounts.js";
 import { ApiCredentialService } from "./services/api-credentials.js";
 import { BillingService } from "./services/billing.js";
@@ -123,7 +124,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
     trustProxy: config.trustProxy,
     genReqId: requestIds(),
     forceCloseConnections: "idle",
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true } },
+    schemaController: { compilersFactory: { buildValidator: strictValidators } },
     schemaErrorFormatter: (errors, dataVar) => formatSchemaErrors(errors, dataVar),
     frameworkErrors: renderFrameworkError,
     // Set on the raw response before Fastify sees it: cheaper than a hook on every request.
@@ -142,9 +143,15 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
     if (body === "") return done(null, undefined);
-    parseJson(request, body as string, (error, value) =>
-      error ? done(new BadRequest(`request body is not valid JSON: ${error.message}`)) : done(null, value),
-    );
+    parseJson(request, body as string, (error, value) => {
+      if (error) return done(new BadRequest(`request body is not valid JSON: ${error.message}`));
+      try {
+        refuseNulInJson(body as string, value);
+      } catch (refused) {
+        return done(refused as Error);
+      }
+      done(null, value);
+    });
   });
   // Any other type is welcome only without a body (`curl -d ''` sends a form type on a bodiless
   // POST); with one, say what to send rather than answer 415, which no CallFire SDK maps.

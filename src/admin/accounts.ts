@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { IdParam, NoContent, PagingQuery, pageOf } from "../http/schemas.js";
+import { IdParam, Name, NoContent, PagingQuery, pageOf } from "../http/schemas.js";
 import type { AccountService } from "../services/accounts.js";
 import { adminErrors } from "./schemas.js";
 
@@ -13,7 +13,8 @@ const AdminAccount = Type.Object({
   created: Type.Integer({ description: "unix milliseconds" }),
 });
 
-const Name = Type.String({ minLength: 1, maxLength: 255 });
+const PersonName = Name({ minLength: 1, maxLength: 255 });
+// Free text: a passphrase may hold any character but NUL.
 const Password = Type.String({ minLength: 8, maxLength: 1024 });
 const byId = Type.Object({ id: IdParam });
 
@@ -24,11 +25,11 @@ export const adminAccountRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountSe
       schema: {
         body: Type.Object(
           {
-            email: Type.String({ minLength: 3, maxLength: 320 }),
+            email: Name({ minLength: 3, maxLength: 320 }),
             password: Password,
-            name: Type.Optional(Name),
-            firstName: Type.Optional(Name),
-            lastName: Type.Optional(Name),
+            name: Type.Optional(PersonName),
+            firstName: Type.Optional(PersonName),
+            lastName: Type.Optional(PersonName),
           },
           { additionalProperties: false },
         ),

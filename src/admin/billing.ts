@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { IdParam } from "../http/schemas.js";
+import { IdParam, Name } from "../http/schemas.js";
 import type { BillingService } from "../services/billing.js";
 import { Charge, ExternalId, adminErrors } from "./schemas.js";
 
@@ -44,7 +44,7 @@ export const adminBillingRoutes: FastifyPluginAsyncTypebox<{ billing: BillingSer
       schema: {
         params: byAccount,
         body: Type.Object(
-          { name: Type.String(), monthlyCredits: Type.Number(), creditsPerCallMinute: Type.Number(), creditsPerText: Type.Number() },
+          { name: Name(), monthlyCredits: Type.Number(), creditsPerCallMinute: Type.Number(), creditsPerText: Type.Number() },
           { additionalProperties: false },
         ),
         response: { 200: BillingSummary, ...adminErrors },

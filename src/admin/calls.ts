@@ -6,7 +6,7 @@ import { callRecordingProperties } from "../api/call-recordings.js";
 import { BadRequest } from "../errors.js";
 import { publicBaseUrl } from "../http/public-url.js";
 import { uploadRoutes } from "../http/uploads.js";
-import { IdParam, errorRef } from "../http/schemas.js";
+import { IdParam, Name, errorRef } from "../http/schemas.js";
 import type { CallRecordingService } from "../services/call-recordings.js";
 import type { CallService } from "../services/calls.js";
 import { Charge, ExternalId, adminErrors } from "./schemas.js";
@@ -26,8 +26,8 @@ const Call = Type.Object({
 
 const CallBody = Type.Object(
   {
-    fromNumber: Type.String({ maxLength: 16 }),
-    toNumber: Type.String({ maxLength: 16 }),
+    fromNumber: Name({ maxLength: 16 }),
+    toNumber: Name({ maxLength: 16 }),
     startTime: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: "unix milliseconds" }),
     durationSeconds: Type.Integer(),
     campaignId: Type.Optional(IdParam),
@@ -37,7 +37,7 @@ const CallBody = Type.Object(
 );
 
 const CreateRecordingBody = Type.Object(
-  { name: Type.String(), state: Type.Optional(Type.Literal("RECORDING")) },
+  { name: Name(), state: Type.Optional(Type.Literal("RECORDING")) },
   { additionalProperties: false },
 );
 

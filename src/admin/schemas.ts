@@ -1,5 +1,5 @@
 import { Type } from "@sinclair/typebox";
-import { errorRef } from "../http/schemas.js";
+import { Name, errorRef } from "../http/schemas.js";
 
 // Schemas shared by the operator API's route files.
 
@@ -7,4 +7,4 @@ export const adminErrors = { 400: errorRef, 401: errorRef, 404: errorRef, 409: e
 
 export const Charge = Type.Object({ credits: Type.Number(), planCredits: Type.Number(), payAsYouGoCredits: Type.Number() });
 
-export const ExternalId = Type.String({ minLength: 1, maxLength: 255, description: "your id for this report: a retry with the same id is not charged again" });
+export const ExternalId = Name({ minLength: 1, maxLength: 255, description: "your id for this report: a retry with the same id is not charged again" });

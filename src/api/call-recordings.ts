@@ -2,7 +2,7 @@ import { Type } from "@sinclair/typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { sendBinary } from "../http/binary-response.js";
 import { publicBaseUrl } from "../http/public-url.js";
-import { IdParam, errorResponses } from "../http/schemas.js";
+import { IdParam, Name, errorResponses } from "../http/schemas.js";
 import type { CallRecordingService } from "../services/call-recordings.js";
 
 export const callRecordingProperties = {
@@ -28,7 +28,7 @@ export const CallRecording = Type.Object(callRecordingProperties, { $id: "CallRe
 export const CallRecordingList = Type.Object({ items: Type.Optional(Type.Array(Type.Ref(CallRecording))) }, { $id: "CallRecordingList" });
 
 const mp3Response = { 200: { description: "The recording as MP3", type: "string", format: "binary" }, ...errorResponses };
-const RecordingName = Type.String({ minLength: 1, maxLength: 255, description: "A name of a recording" });
+const RecordingName = Name({ minLength: 1, maxLength: 255, description: "A name of a recording" });
 
 export interface CallRecordingRouteOptions {
   recordings: CallRecordingService;

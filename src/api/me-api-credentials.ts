@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { IdParam, NoContent, PageOf, PagingQuery, errorResponses, pageOf } from "../http/schemas.js";
+import { IdParam, Name, NoContent, PageOf, PagingQuery, errorResponses, pageOf } from "../http/schemas.js";
 import type { ApiCredentialService } from "../services/api-credentials.js";
 
 export const ApiCredential = Type.Object(
@@ -17,7 +17,7 @@ export const ApiCredential = Type.Object(
 export const ApiCredentialPage = PageOf(Type.Ref(ApiCredential), "ApiCredentialPage");
 
 const CreateApiCredentialBody = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 255, description: "A name for the credential (1-255 characters)" }) },
+  { name: Name({ minLength: 1, maxLength: 255, description: "A name for the credential (1-255 characters)" }) },
   { description: "Only the name can be supplied" },
 );
 
@@ -41,7 +41,7 @@ export const meApiCredentialRoutes: FastifyPluginAsyncTypebox<{ credentials: Api
         operationId: "findApiCredentials",
         summary: "Find API credentials",
         description: `Returns the API credentials of the account, passwords masked. ${accountLoginOnly}`,
-        querystring: Type.Object({ name: Type.Optional(Type.String({ description: "Filter by name" })), ...PagingQuery }),
+        querystring: Type.Object({ name: Type.Optional(Name({ description: "Filter by name" })), ...PagingQuery }),
         response: { 200: Type.Ref(ApiCredentialPage), ...errorResponses },
       },
     },

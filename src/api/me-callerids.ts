@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { ErrorResponse, NoContent, errorResponses } from "../http/schemas.js";
+import { ErrorResponse, Name, NoContent, errorResponses } from "../http/schemas.js";
 import type { CallerIdService } from "../services/caller-ids.js";
 
 export const CallerId = Type.Object(
@@ -25,7 +25,7 @@ const VerificationCodeBody = Type.Object({
 // The longest E.164 number is "+" and 15 digits: anything longer is refused before any work.
 const byCallerId = {
   params: Type.Object({
-    callerid: Type.String({ minLength: 1, maxLength: 16, description: "E.164 number: 12135551189, +12135551189, or a 10-digit North American number" }),
+    callerid: Name({ minLength: 1, maxLength: 16, description: "E.164 number: 12135551189, +12135551189, or a 10-digit North American number" }),
   }),
 };
 

@@ -4,7 +4,7 @@ import { BadRequest } from "../errors.js";
 import { sendBinary } from "../http/binary-response.js";
 import { publicBaseUrl } from "../http/public-url.js";
 import { uploadRoutes } from "../http/uploads.js";
-import { IdParam, PageOf, PagingQuery, ResourceId, errorOf, errorResponses, pageOf } from "../http/schemas.js";
+import { IdParam, Name, PageOf, PagingQuery, ResourceId, errorOf, errorResponses, pageOf } from "../http/schemas.js";
 import { maxMediaNameLength, type MediaService, type StoredUpload } from "../services/media.js";
 
 export const Media = Type.Object(
@@ -25,7 +25,7 @@ export const MediaPage = PageOf(Type.Ref(Media), "MediaPage");
 const extensions = ["bmp", "gif", "jpeg", "jpg", "m4a", "mp3", "mp4", "png", "wav"];
 const downloadTypes = ["image/jpeg", "image/png", "image/x-bmp", "image/gif", "video/mp4", "audio/wav", "audio/mp3", "audio/m4a"];
 const fileResponse = (description: string) => ({ 200: { description, type: "string", format: "binary" }, ...errorResponses });
-const Extension = Type.String({ minLength: 1, maxLength: 10, description: `File extension: ${extensions.join(", ")}` });
+const Extension = Name({ minLength: 1, maxLength: 10, description: `File extension: ${extensions.join(", ")}` });
 
 export interface MediaRouteOptions {
   media: MediaService;
@@ -105,7 +105,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<MediaRouteOptions> = async (
         summary: "Find media",
         description: "Searches the account's media files by name.",
         querystring: Type.Object({
-          filter: Type.Optional(Type.String({ maxLength: 255, description: "Case-insensitive substring of the media name" })),
+          filter: Type.Optional(Name({ maxLength: 255, description: "Case-insensitive substring of the media name" })),
           ...PagingQuery,
         }),
         response: { 200: Type.Ref(MediaPage), ...errorResponses },
@@ -174,7 +174,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<MediaRouteOptions> = async (
         operationId: "getMediaDataByKey",
         summary: "Download media by public key",
         description: "Downloads a media file by the key in its publicUrl. No credentials needed: the key is the secret.",
-        params: Type.Object({ key: Type.String({ minLength: 1, maxLength: 64, description: "A hash-key of a media resource" }), extension: Extension }),
+        params: Type.Object({ key: Name({ minLength: 1, maxLength: 64, description: "A hash-key of a media resource" }), extension: Extension }),
         produces: downloadTypes,
         response: fileResponse("The media file"),
       },

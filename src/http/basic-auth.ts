@@ -30,7 +30,8 @@ export function parseBasicAuthorization(header: string | undefined): { username:
   if (colon <= 0) throw new Unauthorized("malformed Basic credentials: expected username:password");
   const username = decoded.slice(0, colon);
   const password = decoded.slice(colon + 1);
-  if (username.length > maxUsernameLength || password.length > maxPasswordLength) throw new Unauthorized();
+  // A NUL cannot be in any username or password of ours, and PostgreSQL refuses it in text.
+  if (username.length > maxUsernameLength || password.length > maxPasswordLength || decoded.includes("\0")) throw new Unauthorized();
   return { username, password };
 }
 

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import FindMyWay, { type HTTPMethod } from "find-my-way";
 import { ApiError, MethodNotAllowed, NotFound } from "../errors.js";
+import { namePattern } from "./schemas.js";
 
 // Every failure leaves here as CallFire's ErrorMessage body: errors thrown by services, schema
 // violations, Fastify's own errors (bad JSON, body too large, wrong content type), unknown routes
@@ -109,6 +110,15 @@ export function formatSchemaErrors(
     const missing = String(first.params?.missingProperty ?? "");
     subject = part === "body" ? `body field ${path ? `${path}.` : ""}${missing}` : `${where} ${missing}`;
     return new Error(`${subject}: is required`);
+  }
+  // A union (a code as a string or an integer): Ajv reports each branch, then the anyOf.
+  const union = errors.find((error) => error.keyword === "anyOf" && error.instancePath === first.instancePath);
+  if (union) {
+    const branches = errors.filter((error) => error !== union && error.instancePath === first.instancePath).map((error) => error.message);
+    return new Error(`${subject}: ${branches.join(" or ")}`);
+  }
+  if (first.keyword === "pattern" && first.params?.pattern === namePattern) {
+    return new Error(`${subject}: must not contain control characters`);
   }
   if (first.keyword === "additionalProperties") {
     return new Error(`${subject}: unknown field ${String(first.params?.additionalProperty)}`);

@@ -1,4 +1,4 @@
-import { Type, type TSchema } from "@sinclair/typebox";
+import { Type, type StringOptions, type TSchema } from "@sinclair/typebox";
 import type { PageRequest } from "../services/paging.js";
 
 // Schemas shared by every resource. Definitions with an $id are registered once with Fastify and
@@ -31,6 +31,20 @@ export const errorResponses = {
   404: errorOf("Not found"),
   500: errorOf("Internal Server Error"),
 };
+
+/**
+ * Strings from clients. Every input string is free of NUL without asking: query, path and header
+ * values and JSON bodies at any depth are checked by the validator (validation.ts), multipart
+ * fields and file names by the upload handler (uploads.ts), each a 400 naming the field, so none
+ * reaches SQL. Declare each string field by what it holds:
+ *
+ * - `Name`: a name, username, email, id, key or number, which cannot hold a control character
+ *   (C0 or DEL): a 400 "must not contain control characters". It is published as a `pattern`.
+ * - `Type.String`: free text, where tabs and newlines are legitimate (a text message's body).
+ */
+export const namePattern = "^[^\\u0000-\\u001f\\u007f]*$";
+
+export const Name = (options: StringOptions = {}) => Type.String({ ...options, pattern: namePattern });
 
 /** Ids are int64 in CallFire's spec; larger than 2^53 cannot be a row of ours. */
 export const IdParam = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, format: "int64" });
