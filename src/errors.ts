@@ -73,3 +73,11 @@ export class TooManyRequests extends ApiError {
 export class ServiceUnavailable extends ApiError {
   readonly statusCode = 503;
 }
+
+/**
+ * Not an answer: the client closed the connection before its request was complete (an upload cut
+ * off halfway), so there is no one to answer. Logged at info level, never as a server error.
+ */
+export class ClientGone extends Error {
+  override readonly name = "ClientGone";
+}

@@ -181,15 +181,12 @@ describeEachDialect("calls and call recordings", (dialect) => {
       expect(recordingBlobs()).toEqual(before);
     });
 
-    it("refuses an empty file, a file without a name and a name sent after the file", async () => {
+    it("refuses an empty file, a file without a name and a name without a file", async () => {
       const callId = await newCall(alice);
+      const before = recordingBlobs();
       expect((await attach(callId, "empty", new Uint8Array())).json.message).toBe("the recording file is empty");
-      expect((await uploadRecording(app, "POST", `/calls/${callId}/recordings`, fixture("tone.mp3"))).json.message).toBe(
-        "the field name is required, before the part named file",
-      );
-      expect((await uploadRecording(app, "POST", `/calls/${callId}/recordings`, fixture("tone.mp3"), { name: "late" }, true)).json.message).toBe(
-        "the field name is required, before the part named file",
-      );
+      expect((await uploadRecording(app, "POST", `/calls/${callId}/recordings`, fixture("tone.mp3"))).json.message).toBe("the field name is required");
+      expect(recordingBlobs()).toEqual(before);
       expect((await uploadRecording(app, "POST", `/calls/${callId}/recordings`, undefined, { name: "no file" })).json.message).toBe(
         "the part named file is required",
       );
@@ -283,7 +280,7 @@ describeEachDialect("calls and call recordings", (dialect) => {
     ];
     it.each(
       [
-        ["POST /calls/{callId}/recordings", 'send application/json {"name":"…","state":"RECORDING"} for a recording in progress, or multipart/form-data (name, then file) for a finished one'],
+        ["POST /calls/{callId}/recordings", 'send application/json {"name":"…","state":"RECORDING"} for a recording in progress, or multipart/form-data (name and file) for a finished one'],
         ["PUT /recordings/{id}/audio", "send the audio as multipart/form-data, in a part named file"],
         ["PUT /recordings/{id}", 'send application/json {"state":"ERROR"}'],
       ].flatMap(([route, message]) => wrongBodies.map(([label, headers, body]) => [route!, label, headers, body, message!] as const)),

@@ -1,11 +1,10 @@
-import type { Readable } from "node:stream";
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyRequest } from "fastify";
 import { callRecordingProperties } from "../api/call-recordings.js";
 import { BadRequest } from "../errors.js";
 import { publicBaseUrl } from "../http/public-url.js";
-import { uploadRoutes } from "../http/uploads.js";
+import { isMultipart, readUpload, uploadRoutes } from "../http/uploads.js";
 import { IdParam, Name, errorRef } from "../http/schemas.js";
 import type { CallRecordingService } from "../services/call-recordings.js";
 import type { CallService } from "../services/calls.js";
@@ -64,30 +63,13 @@ export interface AdminCallRouteOptions {
 }
 
 export const adminCallRoutes: FastifyPluginAsyncTypebox<AdminCallRouteOptions> = async (app, { calls, recordings, recordingMaxBytes, publicUrl }) => {
-  /**
-   * Streams the part named `file` to `use`, with the form fields sent before it. Fields after the
-   * file are not seen: send `name` first (curl -F sends parts in command-line order).
-   */
-  const withUploadedFile = async <T>(request: FastifyRequest, use: (fields: Record<string, string>, file: Readable) => Promise<T>): Promise<T> => {
-    const fields: Record<string, string> = {};
-    for await (const part of request.parts()) {
-      if (part.type === "field") {
-        fields[part.fieldname] = String(part.value);
-        continue;
-      }
-      if (part.fieldname !== "file") {
-        part.file.resume();
-        throw new BadRequest(`unexpected file part "${part.fieldname}": send the audio in a part named file`);
-      }
-      try {
-        return await use(fields, part.file);
-      } finally {
-        // Whatever was not read (the upload was refused early) is drained so the reply can go out.
-        part.file.resume();
-      }
-    }
-    throw new BadRequest("the part named file is required");
-  };
+  /** The audio of a recording upload, stored as it streams in, and its fields (see readUpload). */
+  const readRecordingUpload = (request: FastifyRequest) =>
+    readUpload(request, {
+      store: (file) => recordings.storeAudio(file),
+      discard: (audio) => recordings.discardAudio(audio),
+      maxFileBytes: recordingMaxBytes,
+    });
 
   app.post(
     "/accounts/:id/calls",
@@ -99,33 +81,35 @@ export const adminCallRoutes: FastifyPluginAsyncTypebox<AdminCallRouteOptions> =
   );
 
   // Only the two routes that take audio parse multipart: see uploadRoutes.
-  await uploadRoutes(app, { maxFileBytes: recordingMaxBytes, files: 1 }, (uploads) => {
+  await uploadRoutes(app, (uploads) => {
     uploads.post(
       "/calls/:callId/recordings",
       {
         schema: {
           params: Type.Object({ callId: IdParam }),
-          // JSON creates a recording in progress; multipart (name, then file) attaches a finished one.
+          // JSON creates a recording in progress; multipart (name and file, in either order) attaches a finished one.
           body: { content: { "application/json": { schema: CreateRecordingBody } } },
           response: { 201: Recording, ...recordingErrors },
         },
         onRequest: requireContentType(
           ["application/json", "multipart/form-data"],
-          'send application/json {"name":"…","state":"RECORDING"} for a recording in progress, or multipart/form-data (name, then file) for a finished one',
+          'send application/json {"name":"…","state":"RECORDING"} for a recording in progress, or multipart/form-data (name and file) for a finished one',
         ),
       },
       async (request, reply) => {
         const base = publicBaseUrl(request, publicUrl);
         const { callId } = request.params;
-        if (!request.isMultipart()) {
+        if (!isMultipart(request)) {
           const { name } = request.body as Static<typeof CreateRecordingBody>;
           return reply.code(201).send(await recordings.create(callId, name, base));
         }
-        const recording = await withUploadedFile(request, (fields, file) => {
-          if (fields.name === undefined) throw new BadRequest("the field name is required, before the part named file");
-          return recordings.attach(callId, fields.name, file, base);
-        });
-        return reply.code(201).send(recording);
+        // The audio is stored before the name may have arrived; the row is created after the body.
+        const { file: audio, fields } = await readRecordingUpload(request);
+        if (fields.name === undefined) {
+          await recordings.discardAudio(audio);
+          throw new BadRequest("the field name is required");
+        }
+        return reply.code(201).send(await recordings.attachAudio(callId, fields.name, audio, base));
       },
     );
 
@@ -135,7 +119,10 @@ export const adminCallRoutes: FastifyPluginAsyncTypebox<AdminCallRouteOptions> =
         schema: { params: Type.Object({ id: IdParam }), response: { 200: Recording, ...recordingErrors } },
         onRequest: requireContentType(["multipart/form-data"], "send the audio as multipart/form-data, in a part named file"),
       },
-      async (request) => withUploadedFile(request, (_fields, file) => recordings.complete(request.params.id, file, publicBaseUrl(request, publicUrl))),
+      async (request) => {
+        const { file: audio } = await readRecordingUpload(request);
+        return recordings.complete(request.params.id, audio, publicBaseUrl(request, publicUrl));
+      },
     );
   });
 

@@ -3,9 +3,9 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { BadRequest } from "../errors.js";
 import { sendBinary } from "../http/binary-response.js";
 import { publicBaseUrl } from "../http/public-url.js";
-import { uploadRoutes } from "../http/uploads.js";
+import { isMultipart, readUpload, uploadRoutes } from "../http/uploads.js";
 import { IdParam, Name, PageOf, PagingQuery, ResourceId, errorOf, errorResponses, pageOf } from "../http/schemas.js";
-import { maxMediaNameLength, type MediaService, type StoredUpload } from "../services/media.js";
+import { maxMediaNameLength, type MediaService } from "../services/media.js";
 
 export const Media = Type.Object(
   {
@@ -37,9 +37,8 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<MediaRouteOptions> = async (
   app.addSchema(Media);
   app.addSchema(MediaPage);
 
-  // Only the upload route parses multipart (see uploadRoutes). Two file parts are parsed so that a
-  // second one is refused by name.
-  await uploadRoutes(app, { maxFileBytes: maxUploadBytes, files: 2 }, (uploads) => {
+  // Only the upload route parses multipart (see uploadRoutes).
+  await uploadRoutes(app, (uploads) => {
     uploads.post(
       "/media",
       {
@@ -63,35 +62,25 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<MediaRouteOptions> = async (
         },
       },
       async (request) => {
-        if (!request.isMultipart()) {
-          throw new BadRequest("send the file as multipart/form-data, in a part named file");
+        if (!isMultipart(request)) throw new BadRequest("send the file as multipart/form-data, in a part named file");
+        const { file: upload, fields } = await readUpload(request, {
+          store: (file, filename) => media.store(file, filename),
+          discard: (stored) => media.discard(stored.blob),
+          maxFileBytes: maxUploadBytes,
+        });
+        const name = fields.name?.trim();
+        const problem =
+          name && name.length > maxMediaNameLength
+            ? `name: must be at most ${maxMediaNameLength} characters`
+            : name && /[\u0000-\u001f\u007f]/.test(name)
+              ? "name: must not contain control characters"
+              : undefined;
+        if (problem) {
+          await media.discard(upload.blob);
+          throw new BadRequest(problem);
         }
-        let upload: StoredUpload | undefined;
-        let name: string | undefined;
-        try {
-          for await (const part of request.parts()) {
-            if (part.type === "file") {
-              if (part.fieldname !== "file" || upload) {
-                part.file.resume();
-                throw new BadRequest(
-                  part.fieldname === "file" ? "send exactly one part named file" : `unexpected file part "${part.fieldname}": send the file in a part named file`,
-                );
-              }
-              upload = await media.store(part.file, part.filename);
-            } else if (part.fieldname === "name") {
-              name = String(part.value).trim();
-            }
-          }
-          if (!upload) throw new BadRequest("the part named file is required");
-          if (name && name.length > maxMediaNameLength) throw new BadRequest(`name: must be at most ${maxMediaNameLength} characters`);
-          if (name && /[\u0000-\u001f\u007f]/.test(name)) throw new BadRequest("name: must not contain control characters");
-          // From here the service owns the upload, and removes it if it cannot be created.
-          const stored = upload;
-          upload = undefined;
-          return await media.create(request.principal.accountId, stored, name);
-        } finally {
-          if (upload) await media.discard(upload.blob);
-        }
+        // The service owns the upload from here, and removes it if it cannot be created.
+        return media.create(request.principal.accountId, upload, name);
       },
     );
   });

@@ -1,11 +1,13 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import FindMyWay, { type HTTPMethod } from "find-my-way";
-import { ApiError, MethodNotAllowed, NotFound } from "../errors.js";
+import { ApiError, ClientGone, MethodNotAllowed, NotFound } from "../errors.js";
 import { namePattern } from "./schemas.js";
+import { discardUnreadBody } from "./unread-body.js";
 
 // Every failure leaves here as CallFire's ErrorMessage body: errors thrown by services, schema
 // violations, Fastify's own errors (bad JSON, body too large, wrong content type), unknown routes
-// and 405s. A 500 carries only the request id; the detail goes to the log.
+// and 405s. A 500 carries only the request id; the detail goes to the log. A body still arriving
+// when the error is found is read and dropped before the answer (unread-body.ts).
 
 export interface ErrorMessage {
   httpStatusCode: number;
@@ -42,15 +44,17 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
 
   app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof ClientGone) {
+      request.log.info(error.message);
+      return reply.code(400).send(errorMessage(400, error.message));
+    }
+    await discardUnreadBody(request);
     if (error instanceof ApiError) {
       reply.headers(error.headers);
       return reply.code(error.statusCode).send(errorMessage(error.statusCode, error.message, error.developerMessage));
     }
     if (error.validation) {
       return reply.code(400).send(errorMessage(400, error.message));
-    }
-    if (malformedMultipart.test(error.message)) {
-      return reply.code(400).send(errorMessage(400, `malformed multipart/form-data body: ${error.message}`));
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
@@ -75,13 +79,6 @@ export function renderFrameworkError(error: FastifyError, _request: FastifyReque
         : error.message;
   void reply.code(400).send(errorMessage(400, message));
 }
-
-/**
- * The multipart parser (@fastify/busboy) reports a broken form — no boundary, a body that ends
- * inside a part — as plain Errors, from wherever the form happens to be read; these are its
- * messages for those, and they are the client's fault.
- */
-const malformedMultipart = /^(Multipart: Boundary not found|Unexpected end of multipart data|\w+ terminated early due to unexpected end of multipart data)$/;
 
 /** Fastify's own messages, in CallFire's short lower-case style where they would confuse. */
 function clientErrorMessage(error: FastifyError): string {

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
-import type { Kysely } from "kysely";
+import type { Insertable, Kysely } from "kysely";
 import type { AudioConverter } from "../audio/audio-converter.js";
 import { probeAudioDurationSeconds } from "../audio/probe.js";
 import type { BlobSource, BlobStore, StoredBlob } from "../blobs/blob-store.js";
 import { readAll, sniffUpload } from "../blobs/stream-head.js";
-import type { CallRecordingRow, CallRecordingState, Tables } from "../db/tables.js";
+import type { CallRecordingRow, CallRecordingState, CallRecordingTable, Tables } from "../db/tables.js";
 import { BadRequest, Conflict, NotFound, PayloadTooLarge } from "../errors.js";
 import type { BinaryFile } from "../http/binary-response.js";
 
@@ -24,6 +24,13 @@ export interface CallRecording {
 }
 
 type RecordingRow = CallRecordingRow & { campaign_id: number | null };
+
+/** A recording's MP3, stored and not yet part of any recording. */
+export type StoredAudio = StoredBlob & { durationMs: number };
+
+function audioColumns(audio: StoredAudio) {
+  return { blob_key: audio.key, length_in_bytes: audio.size, sha256: audio.sha256, duration_ms: audio.durationMs };
+}
 
 export class CallRecordingService {
   constructor(
@@ -62,72 +69,55 @@ export class CallRecordingService {
 
   /** The operator's "recording in progress": a name reserved on the call, audio to follow. */
   async create(callId: number, name: string, publicBase: string): Promise<CallRecording> {
-    checkName(name);
-    const call = await this.db.selectFrom("call").select(["id", "account_id"]).where("id", "=", callId).executeTakeFirst();
-    if (!call) throw callNotFound(callId);
-    // The unique (call_id, name) constraint decides between concurrent creates.
-    const inserted = await this.db
-      .insertInto("call_recording")
-      .values({ account_id: call.account_id, call_id: callId, name, state: "RECORDING", created: (this.options.now ?? Date.now)() })
-      .onConflict((c) => c.columns(["call_id", "name"]).doNothing())
-      .returning("id")
-      .executeTakeFirst();
-    if (!inserted) throw new Conflict(`call ${callId} already has a recording named "${name}"`);
-    return toRecording(await this.operatorRow(inserted.id), publicBase);
+    const id = await this.insert(callId, name, { state: "RECORDING" });
+    return toRecording(await this.operatorRow(id), publicBase);
   }
 
-  /** Creates a recording and stores its audio; if the audio fails, the recording is not kept. */
+  /** A finished recording of a call, with its audio; CLI ingest streams the file from disk. */
   async attach(callId: number, name: string, file: BlobSource, publicBase: string): Promise<CallRecording> {
-    const created = await this.create(callId, name, publicBase);
-    try {
-      return await this.complete(created.id, file, publicBase);
-    } catch (error) {
-      await this.db.deleteFrom("call_recording").where("id", "=", created.id).where("state", "=", "RECORDING").execute();
-      throw error;
-    }
+    return this.attachAudio(callId, name, await this.storeAudio(file), publicBase);
   }
 
-  /** Stores a recording's audio (MP3, or WAV converted to MP3) and makes it READY. */
-  async complete(id: number, file: BlobSource, publicBase: string): Promise<CallRecording> {
-    const row = await this.operatorRow(id);
-    if (row.state === "READY") throw alreadyReady(id);
-    const audio = await this.storeMp3(file);
+  /** A finished recording of a call, with audio already stored by `storeAudio`; removed if the recording cannot be created. */
+  async attachAudio(callId: number, name: string, audio: StoredAudio, publicBase: string): Promise<CallRecording> {
+    let id: number;
     try {
-      // Only a recording that is still not READY takes this audio: of two concurrent uploads one wins.
-      const updated = await this.db
-        .updateTable("call_recording")
-        .set({ state: "READY", blob_key: audio.key, length_in_bytes: audio.size, sha256: audio.sha256, duration_ms: audio.durationMs })
-        .where("id", "=", id)
-        .where("state", "!=", "READY")
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) === 0) throw alreadyReady(id);
+      id = await this.insert(callId, name, { state: "READY", ...audioColumns(audio) });
     } catch (error) {
-      // Audio no recording took is an orphan, whether the update lost the race or failed.
-      await this.blobs.delete(audio.key);
+      await this.discardAudio(audio);
       throw error;
     }
     return toRecording(await this.operatorRow(id), publicBase);
   }
 
-  /** The operator's "this recording failed". A READY recording has its audio and stays READY. */
-  async markError(id: number, publicBase: string): Promise<CallRecording> {
-    const updated = await this.db
-      .updateTable("call_recording")
-      .set({ state: "ERROR" })
-      .where("id", "=", id)
-      .where("state", "!=", "READY")
-      .executeTakeFirst();
-    const row = await this.operatorRow(id);
-    if (Number(updated.numUpdatedRows) === 0) throw new Conflict(`call recording ${id} is READY: it cannot be marked ERROR`);
-    return toRecording(row, publicBase);
+  /** Gives a recording that is not READY its audio, stored by `storeAudio` (removed if it cannot). */
+  async complete(id: number, audio: StoredAudio, publicBase: string): Promise<CallRecording> {
+    try {
+      // Only a recording that is still not READY takes this audio: of two concurrent uploads one wins.
+      const updated = await this.db
+        .updateTable("call_recording")
+        .set({ state: "READY", ...audioColumns(audio) })
+        .where("id", "=", id)
+        .where("state", "!=", "READY")
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 0) {
+        await this.operatorRow(id);
+        throw alreadyReady(id);
+      }
+    } catch (error) {
+      // Audio no recording took is an orphan, whether the update lost the race or failed.
+      await this.discardAudio(audio);
+      throw error;
+    }
+    return toRecording(await this.operatorRow(id), publicBase);
   }
 
   /**
-   * Sniffs the upload and stores it as MP3 under a key of its own (so a failed recording can
-   * remove exactly what it wrote). MP3 streams straight to the store; WAV is read into memory,
-   * bounded by the limit, because the encoder needs the whole file.
+   * Sniffs an upload and stores it as MP3 under a key of its own (so a failed recording can
+   * remove exactly what it wrote), not yet part of any recording. MP3 streams straight to the
+   * store; WAV is read into memory, bounded by the limit, because the encoder needs the whole file.
    */
-  private async storeMp3(file: BlobSource): Promise<StoredBlob & { durationMs: number }> {
+  async storeAudio(file: BlobSource): Promise<StoredAudio> {
     const { maxBytes } = this.options;
     const { type, body, abandon } = await sniffUpload(file, "recording file");
     if (type?.ext !== "mp3" && type?.ext !== "wav") {
@@ -157,6 +147,39 @@ export class CallRecordingService {
       throw new BadRequest("the recording is not a playable MP3 file");
     }
     return { ...stored, durationMs: Math.round(seconds * 1000) };
+  }
+
+  /** Removes audio stored by `storeAudio` that no recording will take. */
+  async discardAudio(audio: StoredAudio): Promise<void> {
+    await this.blobs.delete(audio.key);
+  }
+
+  /** A recording row for a call of any account; the unique (call_id, name) decides between concurrent creates. */
+  private async insert(callId: number, name: string, columns: Pick<Insertable<CallRecordingTable>, "state" | "blob_key" | "length_in_bytes" | "sha256" | "duration_ms">): Promise<number> {
+    checkName(name);
+    const call = await this.db.selectFrom("call").select(["id", "account_id"]).where("id", "=", callId).executeTakeFirst();
+    if (!call) throw callNotFound(callId);
+    const inserted = await this.db
+      .insertInto("call_recording")
+      .values({ account_id: call.account_id, call_id: callId, name, created: (this.options.now ?? Date.now)(), ...columns })
+      .onConflict((c) => c.columns(["call_id", "name"]).doNothing())
+      .returning("id")
+      .executeTakeFirst();
+    if (!inserted) throw new Conflict(`call ${callId} already has a recording named "${name}"`);
+    return inserted.id;
+  }
+
+  /** The operator's "this recording failed". A READY recording has its audio and stays READY. */
+  async markError(id: number, publicBase: string): Promise<CallRecording> {
+    const updated = await this.db
+      .updateTable("call_recording")
+      .set({ state: "ERROR" })
+      .where("id", "=", id)
+      .where("state", "!=", "READY")
+      .executeTakeFirst();
+    const row = await this.operatorRow(id);
+    if (Number(updated.numUpdatedRows) === 0) throw new Conflict(`call recording ${id} is READY: it cannot be marked ERROR`);
+    return toRecording(row, publicBase);
   }
 
   private rows() {
