@@ -23,6 +23,7 @@ import { createCallDeliveryWorker, type CallDeliveryWorker } from "./delivery/ca
 import { silentLog, type DeliveryLog } from "./delivery/call-transport.js";
 import { BadRequest } from "./errors.js";
 import { requireBasicAuth } from "./http/basic-auth.js";
+import { answerClientError, refuseExpectation, refuseWithoutHost } from "./http/client-errors.js";
 import { installContractDocuments } from "./http/contract-documents.js";
 import { bodyLimit, formatSchemaErrors, installErrorHandling, renderFrameworkError } from "./http/error-handler.js";
 import { installOperations } from "./http/operations.js";
@@ -127,12 +128,15 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
     schemaController: { compilersFactory: { buildValidator: strictValidators } },
     schemaErrorFormatter: (errors, dataVar) => formatSchemaErrors(errors, dataVar),
     frameworkErrors: renderFrameworkError,
+    clientErrorHandler: answerClientError,
     // Set on the raw response before Fastify sees it: cheaper than a hook on every request.
     serverFactory: (handler) =>
-      http.createServer((request, response) => {
-        response.setHeader("X-Content-Type-Options", "nosniff");
-        handler(request, response);
-      }),
+      http
+        .createServer({ requireHostHeader: false }, (request, response) => {
+          response.setHeader("X-Content-Type-Options", "nosniff");
+          if (!refuseWithoutHost(request, response)) handler(request, response);
+        })
+        .on("checkExpectation", refuseExpectation),
   }).withTypeProvider<TypeBoxTypeProvider>();
   const services = createServices({ ...deps, log: app.log });
   if (deps.deliverCalls) app.addHook("onReady", async () => services.callDelivery.start());
