@@ -158,8 +158,21 @@ function matchesEtag(header: string | undefined, etag: string): boolean {
   });
 }
 
-/** An ASCII fallback plus the RFC 5987 form, so no name can break out of the header. */
+/** An ASCII fallback plus the RFC 8187 form, so no name can break out of the header. */
 function contentDisposition(filename: string): string {
   const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, "_");
-  return `inline; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+  return `inline; filename="${ascii}"; filename*=UTF-8''${extendedValue(filename)}`;
+}
+
+/** RFC 8187 attr-char; encodeURIComponent also leaves ' ( ) * bare, which it does not allow. */
+const attrChar = /^[A-Za-z0-9!#$&+\-.^_`|~]$/;
+
+/** The UTF-8 bytes of `value`, percent-encoded outside attr-char (a lone surrogate becomes U+FFFD). */
+function extendedValue(value: string): string {
+  let encoded = "";
+  for (const byte of Buffer.from(value, "utf8")) {
+    const char = String.fromCharCode(byte);
+    encoded += attrChar.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return encoded;
 }

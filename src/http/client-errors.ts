@@ -41,7 +41,8 @@ export function answerClientError(this: FastifyInstance, error: ParserError, soc
   // A reset connection has no one to answer.
   if (error.code === "ECONNRESET" || socket.destroyed) return;
   const [status, message] = describe(error);
-  this.log.debug({ err: error, status }, "refused a request the HTTP parser could not read");
+  // Not the error itself: its rawPacket holds the request line, which may carry a public media key.
+  this.log.debug({ code: error.code, reason: error.reason, status }, "refused a request the HTTP parser could not read");
   // A response already under way on this connection (a keep-alive request before this one) must
   // not be interleaved with ours.
   const inFlight = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
