@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import http from "node:http";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, type RouteOptions } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { adminAccountRoutes } from "./admin/accounts.js";
 import { adminBillingRoutes } from "./admin/billing.js";
@@ -51,6 +51,8 @@ export interface AppDependencies {
   authenticator?: Partial<AuthenticatorOptions>;
   /** Where logs go (default stdout); tests read them to check what is never logged. */
   logStream?: NodeJS.WritableStream;
+  /** Sees every route as it is added, with its schemas (the fuzz test derives /admin/v1 requests from them). */
+  onRoute?: (route: RouteOptions) => void;
   /** Run the call-delivery worker while the app is up (`serve` does; tests call it by hand). */
   deliverCalls?: boolean;
   now?: () => number;
@@ -138,6 +140,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
         })
         .on("checkExpectation", refuseExpectation),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  if (deps.onRoute) app.addHook("onRoute", deps.onRoute);
   const services = createServices({ ...deps, log: app.log });
   if (deps.deliverCalls) app.addHook("onReady", async () => services.callDelivery.start());
   app.addHook("onClose", () => services.callDelivery.stop());

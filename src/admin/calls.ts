@@ -55,6 +55,15 @@ function requireContentType(types: string[], whatToSend: string) {
   };
 }
 
+/** The multipart form of a recording upload (not published: /admin/v1 has no Swagger document). */
+function recordingForm(fields: Array<"name" | "file">) {
+  const properties = {
+    name: { type: "string", description: "The recording's name, unique within its call" },
+    file: { type: "file", description: "MP3 or WAV audio" },
+  };
+  return { required: fields, properties: Object.fromEntries(fields.map((field) => [field, properties[field]])) };
+}
+
 export interface AdminCallRouteOptions {
   calls: CallService;
   recordings: CallRecordingService;
@@ -85,6 +94,7 @@ export const adminCallRoutes: FastifyPluginAsyncTypebox<AdminCallRouteOptions> =
     uploads.post(
       "/calls/:callId/recordings",
       {
+        config: { formData: recordingForm(["name", "file"]) },
         schema: {
           params: Type.Object({ callId: IdParam }),
           // JSON creates a recording in progress; multipart (name and file, in either order) attaches a finished one.
@@ -116,6 +126,7 @@ export const adminCallRoutes: FastifyPluginAsyncTypebox<AdminCallRouteOptions> =
     uploads.put(
       "/recordings/:id/audio",
       {
+        config: { formData: recordingForm(["file"]) },
         schema: { params: Type.Object({ id: IdParam }), response: { 200: Recording, ...recordingErrors } },
         onRequest: requireContentType(["multipart/form-data"], "send the audio as multipart/form-data, in a part named file"),
       },
