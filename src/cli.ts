@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, settings, type RawSettings, type SettingName }
 import { openDatabase, type Database } from "./db/database.js";
 import { ApiError } from "./errors.js";
 import type { BillingSummary } from "./services/billing.js";
+import { throttledUsername } from "./services/login-throttle.js";
 import { serve } from "./serve.js";
 import { createServices, type Services } from "./server.js";
 
@@ -159,6 +160,46 @@ withSettings(
           ),
         ].join("\n"),
     ),
+);
+
+const lockout = program.command("lockout").description("logins refused after too many failed attempts");
+
+withSettings(
+  lockout
+    .command("list")
+    .description("list logins that are locked out, and until when")
+    .option("--limit <n>", "page size (1-1000)", "100")
+    .option("--offset <n>", "page offset", "0")
+    .option("--json", "print JSON"),
+  storageSettings,
+).action(async (options: RawSettings & { json?: boolean; limit: string; offset: string }) =>
+  withServices(
+    options,
+    (services) => services.loginThrottle.list({ limit: wholeNumber(options.limit, 1, 1000, "--limit"), offset: wholeNumber(options.offset, 0, 2 ** 31 - 1, "--offset") }),
+    (page) =>
+      [
+        `${page.totalCount} lockout(s)`,
+        ...page.items.map((l) => `${l.username}\t${l.failedAttempts} attempt(s)\tuntil ${new Date(l.lockedUntil).toISOString()}`),
+      ].join("\n"),
+  ),
+);
+
+withSettings(
+  lockout
+    .command("lift")
+    .description("end a login's lockout, so its right password works again (running servers notice within 10 s)")
+    .requiredOption("--username <login>", "account email (any case) or API-credential username")
+    .option("--json", "print JSON"),
+  storageSettings,
+).action(async (options: RawSettings & { json?: boolean; username: string }) =>
+  withServices(
+    options,
+    async (services) => {
+      await services.loginThrottle.lift(options.username);
+      return { username: throttledUsername(options.username), lifted: true };
+    },
+    (result) => `lifted the lockout of ${result.username}`,
+  ),
 );
 
 withSettings(

@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { adminAccountRoutes } from "./admin/accounts.js";
 import { adminBillingRoutes } from "./admin/billing.js";
 import { adminCallRoutes } from "./admin/calls.js";
+import { adminLoginLockoutRoutes } from "./admin/login-lockouts.js";
 import { adminOutboxRoutes } from "./admin/outbox.js";
 import { requireAdminToken } from "./admin/bearer-auth.js";
 import { callRecordingRoutes } from "./api/call-recordings.js";
@@ -40,7 +41,8 @@ import { CallService } from "./services/calls.js";
 import { CallerIdService } from "./services/caller-ids.js";
 import { ConsoleSessionService } from "./services/console-sessions.js";
 import { MediaService } from "./services/media.js";
-import { Authenticator, type AuthenticatorOptions } from "./services/authenticator.js";
+import { Authenticator, defaultAuthenticatorOptions, type AuthenticatorOptions } from "./services/authenticator.js";
+import { LoginThrottle } from "./services/login-throttle.js";
 
 export interface AppDependencies {
   config: Config;
@@ -62,6 +64,7 @@ export interface Services {
   accounts: AccountService;
   credentials: ApiCredentialService;
   authenticator: Authenticator;
+  loginThrottle: LoginThrottle;
   media: MediaService;
   callerIds: CallerIdService;
   outbox: CallOutbox;
@@ -89,7 +92,9 @@ export interface ServicePorts {
 export function createServices({ database, blobs, converter, config, authenticator: authenticatorOptions, now = Date.now, log = silentLog }: ServicePorts): Services {
   const accounts = new AccountService(database.db);
   const credentials = new ApiCredentialService(database.db);
-  const authenticator = new Authenticator(database.db, accounts, credentials, authenticatorOptions);
+  const authOptions = { ...defaultAuthenticatorOptions, ...authenticatorOptions };
+  const loginThrottle = new LoginThrottle(database.db, authOptions);
+  const authenticator = new Authenticator(accounts, credentials, loginThrottle, authOptions);
   const media = new MediaService(database.db, blobs, converter, { maxBytes: config.mediaMaxBytes });
   const callerIds = new CallerIdService(database.db, database.dialect, config.callerIds, now);
   const outbox = new CallOutbox(database.db, database.dialect, now);
@@ -98,7 +103,7 @@ export function createServices({ database, blobs, converter, config, authenticat
   const calls = new CallService(database.db, billing, now);
   const recordings = new CallRecordingService(database.db, blobs, converter, { maxBytes: config.recordingMaxBytes, now });
   const consoleSessions = new ConsoleSessionService(database.db, now);
-  return { accounts, credentials, authenticator, media, callerIds, outbox, callDelivery, billing, calls, recordings, consoleSessions };
+  return { accounts, credentials, authenticator, loginThrottle, media, callerIds, outbox, callDelivery, billing, calls, recordings, consoleSessions };
 }
 
 /**
@@ -194,6 +199,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
       requireAdminToken(admin, deps.adminToken);
       await admin.register(adminAccountRoutes, { accounts: services.accounts });
       await admin.register(adminOutboxRoutes, { outbox: services.outbox });
+      await admin.register(adminLoginLockoutRoutes, { loginThrottle: services.loginThrottle });
       await admin.register(adminBillingRoutes, { billing: services.billing });
       await admin.register(adminCallRoutes, {
         calls: services.calls,

@@ -26,10 +26,13 @@ export interface ApiCredentialTable {
   created: number;
 }
 
-export interface LoginFailureTable {
-  id: Generated<number>;
+/** A username's login attempts in its current window: those being checked and those that failed. */
+export interface LoginThrottleTable {
+  /** Normalised as logins are matched: emails trimmed and lower-cased. */
   username: string;
-  failed_at: number;
+  /** When the window's first attempt was counted; it ends `failureWindowMs` later. */
+  window_start: number;
+  attempts: number;
 }
 
 export interface MediaTable {
@@ -193,7 +196,7 @@ export interface ConsoleSessionTable {
 export interface Tables {
   account: AccountTable;
   api_credential: ApiCredentialTable;
-  login_failure: LoginFailureTable;
+  login_throttle: LoginThrottleTable;
   media: MediaTable;
   media_rendition: MediaRenditionTable;
   server_secret: ServerSecretTable;

@@ -23,6 +23,11 @@ export interface NewAccount {
 
 const emailPattern = /^[^\s@]+@[^\s@]+$/;
 
+/** How a login email is stored and matched: the same address in any case is the same login. */
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
 export function checkPassword(password: string): void {
   if (password.length < 8 || password.length > 1024) {
     throw new BadRequest("password: must be 8 to 1024 characters");
@@ -43,7 +48,7 @@ export class AccountService {
   }
 
   async create(input: NewAccount): Promise<Account> {
-    const email = input.email.trim().toLowerCase();
+    const email = normaliseEmail(input.email);
     if (!emailPattern.test(email) || email.length > 320) throw new BadRequest(`email: "${input.email}" is not an email address`);
     checkPassword(input.password);
     const row = {
@@ -95,7 +100,7 @@ export class AccountService {
 
   /** The account whose login this is, or undefined: unknown email and wrong password look alike. */
   async verifyLogin(email: string, password: string): Promise<Account | undefined> {
-    const row = await this.db.selectFrom("account").selectAll().where("email", "=", email.toLowerCase()).executeTakeFirst();
+    const row = await this.db.selectFrom("account").selectAll().where("email", "=", normaliseEmail(email)).executeTakeFirst();
     if (!row) {
       // Spend the same scrypt time as for a real account so timing does not reveal which emails exist.
       await verifyPassword(password, dummyHash);

@@ -95,9 +95,9 @@ export class ApiCredentialService {
     if (!enabled) this.revoked(id);
   }
 
-  /** The enabled credential this username and password belong to, or undefined. */
-  async verify(username: string, password: string): Promise<CredentialPrincipal | undefined> {
-    const row = await this.db
+  /** The enabled credential this username and password belong to, or undefined. `db` may be a transaction. */
+  async verify(username: string, password: string, db: Kysely<Tables> = this.db): Promise<CredentialPrincipal | undefined> {
+    const row = await db
       .selectFrom("api_credential")
       .select(["id", "account_id", "password_digest", "enabled"])
       .where("username", "=", username)

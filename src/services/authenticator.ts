@@ -1,9 +1,8 @@
 import { hash, randomBytes } from "node:crypto";
-import type { Kysely } from "kysely";
-import { TooManyRequests, Unauthorized } from "../errors.js";
-import type { Tables } from "../db/tables.js";
+import { Unauthorized } from "../errors.js";
 import type { Account, AccountService } from "./accounts.js";
 import type { ApiCredentialService } from "./api-credentials.js";
+import type { LoginThrottle } from "./login-throttle.js";
 
 /**
  * Who is calling: the account holder's own login, or one of the account's API credentials, with
@@ -14,10 +13,10 @@ export type Principal =
   | { kind: "credential"; accountId: number; credentialId: number; account: Account };
 
 export interface AuthenticatorOptions {
-  /** How long a successful verification is trusted without asking the database again. */
+  /** How long a successful verification (and a lockout) is trusted without asking the database again. */
   cacheTtlMs: number;
   cacheMaxEntries: number;
-  /** Failed attempts for one username tolerated within `failureWindowMs` before 429. */
+  /** Attempts for one username within `failureWindowMs` before 429. */
   maxFailures: number;
   failureWindowMs: number;
   now: () => number;
@@ -37,7 +36,8 @@ export const defaultAuthenticatorOptions: AuthenticatorOptions = {
  * SHA-256 of the presented credentials behind a per-process random secret (the cache never holds
  * a password or a plain hash of one; the digest never leaves the process, so a MAC construction
  * adds nothing). Revocations on this node drop cache entries at once; other nodes forget them
- * within the TTL. Failures are counted in the database so the brute-force guard holds across nodes.
+ * within the TTL. Attempts are counted in the database before they are checked (LoginThrottle), so
+ * the brute-force guard holds under any concurrency and across nodes; a cache hit counts nothing.
  */
 export class Authenticator {
   private readonly cacheSecret = randomBytes(32).toString("base64");
@@ -49,9 +49,9 @@ export class Authenticator {
   private readonly options: AuthenticatorOptions;
 
   constructor(
-    private readonly db: Kysely<Tables>,
     private readonly accounts: AccountService,
     private readonly credentials: ApiCredentialService,
+    private readonly throttle: LoginThrottle,
     options: Partial<AuthenticatorOptions> = {},
   ) {
     this.options = { ...defaultAuthenticatorOptions, ...options };
@@ -92,11 +92,9 @@ export class Authenticator {
   private async verifyAndCache(key: string, username: string, password: string): Promise<Principal> {
     const generation = this.generation;
     const now = this.options.now();
-    await this.refuseWhileLockedOut(username, now);
     const principal = await this.verify(username, password);
     if (!principal) {
       this.cache.delete(key);
-      await this.recordFailure(username, now);
       throw new Unauthorized();
     }
     if (generation === this.generation) {
@@ -114,38 +112,11 @@ export class Authenticator {
   private async verify(username: string, password: string): Promise<Principal | undefined> {
     // Account logins are email addresses; generated credential usernames never contain "@".
     if (username.includes("@")) {
-      const account = await this.accounts.verifyLogin(username, password);
+      const account = await this.throttle.check(username, () => this.accounts.verifyLogin(username, password));
       return account && { kind: "account", accountId: account.id, account };
     }
-    const credential = await this.credentials.verify(username, password);
+    const credential = await this.throttle.checkInTransaction(username, (db) => this.credentials.verify(username, password, db));
     return credential && { kind: "credential", ...credential, account: await this.accounts.get(credential.accountId) };
-  }
-
-  private async refuseWhileLockedOut(username: string, now: number): Promise<void> {
-    const { maxFailures, failureWindowMs } = this.options;
-    const recent = await this.db
-      .selectFrom("login_failure")
-      .select("failed_at")
-      .where("username", "=", username)
-      .where("failed_at", ">", now - failureWindowMs)
-      .orderBy("failed_at", "desc")
-      .limit(maxFailures)
-      .execute();
-    if (recent.length < maxFailures) return;
-    // Locked until the oldest of the last `maxFailures` failures leaves the window.
-    const unlockAt = recent[recent.length - 1]!.failed_at + failureWindowMs;
-    throw new TooManyRequests(
-      `too many failed logins for this username; try again in ${Math.ceil((unlockAt - now) / 1000)} s`,
-      (unlockAt - now) / 1000,
-    );
-  }
-
-  /** Records one failure and sweeps those that left the window (an index range, not a scan). */
-  private async recordFailure(username: string, now: number): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
-      await tx.insertInto("login_failure").values({ username, failed_at: now }).execute();
-      await tx.deleteFrom("login_failure").where("failed_at", "<=", now - this.options.failureWindowMs).execute();
-    });
   }
 
   private forget(matches: (principal: Principal) => boolean): void {

@@ -6,6 +6,7 @@ import { callerIds } from "./0003-caller-ids.js";
 import { callsAndBilling } from "./0004-calls-and-billing.js";
 import { loginFailureTimeIndex } from "./0005-login-failure-time-index.js";
 import { consoleSessions } from "./0006-console-sessions.js";
+import { loginThrottle } from "./0007-login-throttle.js";
 
 // Migrations are listed here, in order, rather than discovered on disk: the same list runs from
 // the TypeScript sources in tests and from dist/ in production.
@@ -17,6 +18,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     "0004-calls-and-billing": callsAndBilling(dialect),
     "0005-login-failure-time-index": loginFailureTimeIndex,
     "0006-console-sessions": consoleSessions(dialect),
+    "0007-login-throttle": loginThrottle,
   };
   return { getMigrations: async () => migrations };
 }
