@@ -4,8 +4,8 @@ import path from "node:path";
 import { Command, Option } from "commander";
 import { AudioConverter } from "./audio/audio-converter.js";
 import { createBlobStore } from "./blobs/index.js";
-import { ConfigError, loadConfig, settings, type RawSettings, type SettingName } from "./config.js";
-import { openDatabase, type Database } from "./db/database.js";
+import { ConfigError, loadConfig, settings, type Config, type RawSettings, type SettingName } from "./config.js";
+import { openDatabase, sqliteFile, type Database } from "./db/database.js";
 import { ApiError } from "./errors.js";
 import type { BillingSummary } from "./services/billing.js";
 import { throttledUsername } from "./services/login-throttle.js";
@@ -34,16 +34,23 @@ const storageSettings: SettingName[] = [
   "s3ForcePathStyle",
 ];
 
-/** Runs `work` against the configured database, printing JSON or a human line. */
+/**
+ * Runs `work` against the configured database, printing JSON or a human line. Only `migrate` (and
+ * `serve`) may create the database: every other command run in the wrong folder, or without the
+ * server's settings, would otherwise work on a new empty one and report nothing found.
+ */
 async function withServices<T>(
   options: RawSettings & { json?: boolean },
   work: (services: Services) => Promise<T>,
   human: (result: T) => string,
+  { createDatabase = false } = {},
 ): Promise<void> {
   const config = loadConfig(options);
+  if (!createDatabase && !config.databaseUrl && !fs.existsSync(sqliteFile(config.dataDir))) throw missingDatabase(config);
   const database: Database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   const converter = new AudioConverter();
   try {
+    if (!createDatabase && !(await database.hasSchema())) throw missingDatabase(config);
     await database.migrate();
     const result = await work(createServices({ config, database, blobs: await createBlobStore(config), converter }));
     process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : `${human(result)}\n`);
@@ -58,7 +65,7 @@ withSettings(program.command("serve").description("serve the API (migrates first
 );
 
 withSettings(program.command("migrate").description("bring the database schema up to date and exit"), storageSettings).action(
-  async (options: RawSettings) => withServices(options, async () => ({ migrated: true }), () => "database is up to date"),
+  async (options: RawSettings) => withServices(options, async () => ({ migrated: true }), () => "database is up to date", { createDatabase: true }),
 );
 
 const account = program.command("account").description("manage accounts");
@@ -310,6 +317,15 @@ withSettings(
         ].join("\n"),
     ),
 );
+
+function missingDatabase(config: Config): ConfigError {
+  const where = config.databaseUrl
+    ? `the PostgreSQL database of SWITCHBOARD_DATABASE_URL (--database-url) has no Switchboard tables`
+    : `there is no Switchboard database in ${config.dataDir} (SWITCHBOARD_DATA_DIR, --data-dir)`;
+  return new ConfigError(
+    `${where}: point --data-dir at the server's data directory or SWITCHBOARD_DATABASE_URL at its database, or run \`switchboard migrate\` to create one`,
+  );
+}
 
 function billingLine(summary: BillingSummary): string {
   const { plan } = summary;

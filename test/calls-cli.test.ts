@@ -19,6 +19,7 @@ describe("the switchboard billing and call commands", () => {
   beforeEach(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "switchboard-cli-"));
     env = { SWITCHBOARD_DATA_DIR: dataDir };
+    await runCli(["migrate"], env);
     await runCli(["account", "create", "--email", "ops@example.com", "--password", "operator-pass"], env);
   });
   afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));

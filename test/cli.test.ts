@@ -13,6 +13,7 @@ describe("the switchboard command", () => {
   afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
   it("creates, lists and re-passwords accounts, printing JSON with --json", async () => {
+    expect(await runCli(["migrate", "--data-dir", dataDir])).toMatchObject({ code: 0, stdout: "database is up to date\n" });
     const created = await runCli(["account", "create", "--email", "ops@example.com", "--password", "operator-pass", "--name", "Ops", "--json", "--data-dir", dataDir]);
     expect(created.code).toBe(0);
     const account = JSON.parse(created.stdout);

@@ -13,6 +13,8 @@ export interface Database {
   readonly dialect: Dialect;
   /** Brings the schema up to date; safe to run on every start and from several processes. */
   migrate(): Promise<void>;
+  /** Whether migrations ever ran here: false for a new, empty database. */
+  hasSchema(): Promise<boolean>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -29,9 +31,13 @@ export function openDatabase(options: DatabaseOptions): Database {
   return options.url ? openPostgres(options.url, options.schema) : openSqlite(options.dataDir);
 }
 
+export function sqliteFile(dataDir: string): string {
+  return path.join(dataDir, "switchboard.db");
+}
+
 function openSqlite(dataDir: string): Database {
   fs.mkdirSync(dataDir, { recursive: true });
-  const file = new SQLite(path.join(dataDir, "switchboard.db"));
+  const file = new SQLite(sqliteFile(dataDir));
   file.pragma("journal_mode = WAL");
   // FULL, not NORMAL: with WAL, NORMAL may lose the last acknowledged commits on power loss.
   file.pragma("synchronous = FULL");
@@ -93,6 +99,13 @@ function wrap(db: Kysely<Tables>, dialect: Dialect, schema?: string): Database {
       if (error || failed) {
         throw new Error(`migration ${failed?.migrationName ?? ""} failed: ${String((error as Error)?.message ?? error)}`);
       }
+    },
+    async hasSchema() {
+      const found =
+        dialect === "sqlite"
+          ? await sql`select 1 from sqlite_master where type = 'table' and name = 'kysely_migration'`.execute(db)
+          : await sql`select 1 where to_regclass('kysely_migration') is not null`.execute(db);
+      return found.rows.length > 0;
     },
     async ping() {
       await sql`select 1`.execute(db);
