@@ -46,6 +46,10 @@ export class MethodNotAllowed extends ApiError {
   }
 }
 
+export class RequestTimeout extends ApiError {
+  readonly statusCode = 408;
+}
+
 export class Conflict extends ApiError {
   readonly statusCode = 409;
 }

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from "node:crypto";
 import { Transform, type Readable, type TransformCallback } from "node:stream";
-import { BadRequest, PayloadTooLarge } from "../errors.js";
+import { BadRequest, PayloadTooLarge, RequestTimeout } from "../errors.js";
 
 export interface StoredBlob {
   key: string;
@@ -12,6 +12,18 @@ export interface StoredBlob {
 export interface BlobStat {
   key: string;
   size: number;
+}
+
+/**
+ * An upload's row must be written within this long of its put starting, or the upload is refused
+ * (RequestTimeout). It is the bound that lets crash leftovers be swept without racing a live upload
+ * on any node: see src/services/blob-sweeper.ts.
+ */
+export const uploadTimeLimitMs = 60 * 60_000;
+
+export interface ListedBlob extends BlobStat {
+  /** When it was written, unix milliseconds (on S3, when its upload began). */
+  modified: number;
 }
 
 /** Anything `stream.pipeline` accepts as a source: an HTTP request, a file stream, an async generator. */
@@ -50,7 +62,7 @@ export interface BlobFile {
 export interface BlobStore {
   /** Content-addressed: the key is the SHA-256 hex of the bytes; storing the same bytes again is a no-op. */
   put(body: BlobSource, options?: PutOptions): Promise<StoredBlob>;
-  /** Stores under an explicit key (e.g. `renditions/<sha>.mp3`), replacing what was there. */
+  /** Stores under an explicit key (e.g. `renditions/<uuid>.mp3`), replacing what was there. */
   putAt(key: string, body: BlobSource, options?: PutOptions): Promise<StoredBlob>;
   /** NotFound if missing. */
   get(key: string, range?: ByteRange): Promise<Readable>;
@@ -62,6 +74,15 @@ export interface BlobStore {
   stat(key: string): Promise<BlobStat | undefined>;
   /** Idempotent. */
   delete(key: string): Promise<void>;
+  /** Every blob whose key starts with `prefix` (a directory such as `media/`), in no set order. */
+  list(prefix: string): AsyncIterable<ListedBlob>;
+  /** Fails every put in progress in this process, and resolves once each has removed what it wrote (shutdown). */
+  abandonWrites(): Promise<void>;
+  /**
+   * Removes what puts cut short by a crash of any process left behind, never what a live put is
+   * using, and returns how many it removed. `now` is for tests.
+   */
+  removeStaleUploads(now?: number): Promise<number>;
   /** Cheap reachability check for /readyz. */
   ping(): Promise<void>;
 }
@@ -80,7 +101,16 @@ export function parseS3BlobUrl(url: string): { bucket: string; prefix: string } 
 }
 
 export function assertValidKey(key: string): void {
-  if (key.length > 512 || !KEY.test(key)) throw new BadRequest(`invalid blob key: ${JSON.stringify(key)}`);
+  if (!isValidKey(key)) throw new BadRequest(`invalid blob key: ${JSON.stringify(key)}`);
+}
+
+export function isValidKey(key: string): boolean {
+  return key.length <= 512 && KEY.test(key);
+}
+
+/** A prefix `list` takes: the segments of a valid key, each followed by "/". */
+export function assertValidPrefix(prefix: string): void {
+  if (!prefix.endsWith("/") || !isValidKey(prefix.slice(0, -1))) throw new BadRequest(`invalid blob key prefix: ${JSON.stringify(prefix)}`);
 }
 
 export function assertValidRange(range: ByteRange): void {
@@ -90,18 +120,28 @@ export function assertValidRange(range: ByteRange): void {
   }
 }
 
-/** Pass-through that hashes, counts and enforces maxBytes; `sha256` is set once the input ends. */
+/**
+ * Pass-through that hashes, counts and enforces maxBytes; `sha256` is set once the input ends.
+ * With `stallMs`, a source that sends nothing for that long fails with RequestTimeout.
+ */
 export class HashingMeter extends Transform {
   /** Not `size`: lib-storage's Upload would take a numeric `Body.size` for the total length. */
   byteCount = 0;
   sha256 = "";
   private readonly hash: Hash = createHash("sha256");
+  private readonly stall?: NodeJS.Timeout;
 
-  constructor(private readonly options: PutOptions = {}) {
+  constructor(private readonly options: PutOptions & { stallMs?: number } = {}) {
     super();
+    const { stallMs } = options;
+    if (stallMs !== undefined) {
+      this.stall = setTimeout(() => this.destroy(new RequestTimeout(`the upload stalled: no data for ${stallMs / 1000} s`)), stallMs);
+      this.stall.unref();
+    }
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.stall?.refresh();
     this.byteCount += chunk.length;
     const { maxBytes } = this.options;
     if (maxBytes !== undefined && this.byteCount > maxBytes) {
@@ -113,7 +153,13 @@ export class HashingMeter extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
+    clearTimeout(this.stall);
     this.sha256 = this.hash.digest("hex");
     callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    clearTimeout(this.stall);
+    callback(error);
   }
 }

@@ -1,22 +1,35 @@
 import { randomUUID } from "node:crypto";
 import { constants } from "node:fs";
-import { access, mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from "node:fs/promises";
+import { access, mkdir, open, opendir, readdir, rename, rm, stat, unlink, type FileHandle } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { NotFound, RangeNotSatisfiable } from "../errors.js";
 import {
   assertValidKey,
+  assertValidPrefix,
   assertValidRange,
   HashingMeter,
+  isValidKey,
   type BlobFile,
   type BlobSource,
   type BlobStat,
   type BlobStore,
   type ByteRange,
+  type ListedBlob,
   type PutOptions,
   type StoredBlob,
 } from "./blob-store.js";
+
+/** A put whose source sends nothing for this long fails (and removes its temp file). */
+const uploadStallMs = 60_000;
+
+/**
+ * A temp file not written to for this long belongs to no live put, in any process: each writes at
+ * least every `uploadStallMs` or fails and removes its file. The margin covers the fsync and rename
+ * after the last write on a busy disk, and clocks of hosts that share the directory.
+ */
+export const staleUploadMs = 5 * 60_000;
 
 /**
  * Blobs as files under `root`, fanned out by the first two characters of the key's last segment
@@ -25,6 +38,8 @@ import {
  */
 export class FsBlobStore implements BlobStore {
   private readonly tmpDir: string;
+  /** Puts in progress: abandonWrites aborts them and waits until each has removed its temp file. */
+  private readonly writes = new Map<AbortController, Promise<unknown>>();
 
   constructor(readonly root: string) {
     this.tmpDir = join(root, "tmp");
@@ -78,11 +93,19 @@ export class FsBlobStore implements BlobStore {
     });
   }
 
-  /**
-   * Removes what uploads cut short by a crash left in `tmp/`: files not written to for `olderThanMs`
-   * (a live upload writes continually). Returns how many were removed.
-   */
-  async removeStaleUploads(olderThanMs: number, now = Date.now()): Promise<number> {
+  async *list(prefix: string): AsyncIterable<ListedBlob> {
+    assertValidPrefix(prefix);
+    yield* this.walk(join(this.root, prefix), prefix.slice(0, -1).split("/"));
+  }
+
+  async abandonWrites(): Promise<void> {
+    const writes = [...this.writes];
+    for (const [abort] of writes) abort.abort(new Error("the server is stopping"));
+    await Promise.allSettled(writes.map(([, write]) => write));
+  }
+
+  /** Temp files in `tmp/` not written to for `staleUploadMs`: every live put writes more often. */
+  async removeStaleUploads(now = Date.now()): Promise<number> {
     const names = await readdir(this.tmpDir).catch((err: NodeJS.ErrnoException) => {
       if (err.code === "ENOENT") return [];
       throw err;
@@ -91,7 +114,7 @@ export class FsBlobStore implements BlobStore {
     for (const name of names) {
       const path = join(this.tmpDir, name);
       const info = await stat(path).catch(() => undefined); // finished meanwhile
-      if (info?.isFile() && now - info.mtimeMs > olderThanMs) {
+      if (info?.isFile() && now - info.mtimeMs > staleUploadMs) {
         await rm(path, { force: true });
         removed++;
       }
@@ -105,15 +128,26 @@ export class FsBlobStore implements BlobStore {
   }
 
   private async write(key: string | undefined, body: BlobSource, options?: PutOptions): Promise<StoredBlob> {
+    const abort = new AbortController();
+    const write = this.writeFile(key, body, options, abort.signal);
+    this.writes.set(abort, write);
+    try {
+      return await write;
+    } finally {
+      this.writes.delete(abort);
+    }
+  }
+
+  private async writeFile(key: string | undefined, body: BlobSource, options: PutOptions | undefined, signal: AbortSignal): Promise<StoredBlob> {
     await mkdir(this.tmpDir, { recursive: true });
     const tmpPath = join(this.tmpDir, randomUUID());
     // Opened here rather than by the stream so the file surely exists before a failure removes it.
     const handle = await open(tmpPath, "wx");
-    const meter = new HashingMeter(options);
+    const meter = new HashingMeter({ ...options, stallMs: uploadStallMs });
     try {
       try {
         // flush: fsync before close, or a crash after the rename could leave a short file under a valid key.
-        await pipeline(body, meter, handle.createWriteStream({ flush: true }));
+        await pipeline(body, meter, handle.createWriteStream({ flush: true }), { signal });
       } finally {
         await handle.close(); // already closed by the stream unless it failed to
       }
@@ -130,7 +164,27 @@ export class FsBlobStore implements BlobStore {
       return { key: finalKey, size: meter.byteCount, sha256: meter.sha256 };
     } catch (err) {
       await rm(tmpPath, { force: true });
+      throw signal.aborted ? signal.reason : err;
+    }
+  }
+
+  /** Files under `dir` laid out as `<segments…>/<first two characters>/<name>`; anything else is not a blob. */
+  private async *walk(dir: string, segments: string[]): AsyncIterable<ListedBlob> {
+    const entries = await opendir(dir).catch((err: NodeJS.ErrnoException) => {
+      if (isMissing(err)) return undefined;
       throw err;
+    });
+    if (!entries) return;
+    for await (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        yield* this.walk(path, [...segments, entry.name]);
+        continue;
+      }
+      const key = [...segments.slice(0, -1), entry.name].join("/");
+      if (!entry.isFile() || segments.at(-1) !== entry.name.slice(0, 2) || !isValidKey(key)) continue;
+      const info = await stat(path).catch(() => undefined); // deleted meanwhile
+      if (info) yield { key, size: info.size, modified: info.mtimeMs };
     }
   }
 

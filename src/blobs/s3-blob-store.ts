@@ -6,6 +6,7 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  paginateListObjectsV2,
   S3Client,
   S3ServiceException,
 } from "@aws-sdk/client-s3";
@@ -13,15 +14,19 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { NotFound, RangeNotSatisfiable } from "../errors.js";
 import {
   assertValidKey,
+  assertValidPrefix,
   assertValidRange,
   HashingMeter,
+  isValidKey,
   parseS3BlobUrl,
   type BlobSource,
   type BlobStat,
   type BlobStore,
   type ByteRange,
+  type ListedBlob,
   type PutOptions,
   type StoredBlob,
+  uploadTimeLimitMs,
 } from "./blob-store.js";
 
 export interface S3Options {
@@ -50,14 +55,16 @@ export function createS3Client(options: S3Options = {}): S3Client {
 /**
  * Blobs as objects under `<prefix>/` in one bucket. The content hash is only known once the stream
  * has been read, so uploads go to `<prefix>/tmp/<uuid>` and are then copied to their key. A process
- * that dies mid-put can leave objects under `tmp/` and incomplete multipart uploads behind: give the
- * bucket a lifecycle rule that expires `<prefix>/tmp/` and aborts incomplete uploads after a day.
+ * that dies mid-put can leave objects under `tmp/` (removeStaleUploads sweeps them) and incomplete
+ * multipart uploads behind: give the bucket a lifecycle rule that aborts incomplete uploads after a day.
  */
 export class S3BlobStore implements BlobStore {
   readonly client: S3Client;
   readonly bucket: string;
   /** "" or ending in "/". */
   readonly prefix: string;
+  /** Puts in progress, each aborted by abandonWrites. */
+  private readonly writes = new Map<AbortController, Promise<unknown>>();
 
   constructor(options: { client: S3Client; bucket: string; prefix?: string }) {
     this.client = options.client;
@@ -116,11 +123,57 @@ export class S3BlobStore implements BlobStore {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
   }
 
+  async *list(prefix: string): AsyncIterable<ListedBlob> {
+    assertValidPrefix(prefix);
+    for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: this.prefix + prefix })) {
+      for (const object of page.Contents ?? []) {
+        const key = (object.Key ?? "").slice(this.prefix.length);
+        if (isValidKey(key)) yield { key, size: object.Size ?? 0, modified: object.LastModified?.getTime() ?? 0 };
+      }
+    }
+  }
+
+  /**
+   * Temp objects begun more than `uploadTimeLimitMs` ago. One exists only while its put copies it to
+   * its key, and a put that old is refused when its row is written anyway. (Parts of multipart uploads
+   * a crash left are S3's to expire: see the lifecycle rule above.)
+   */
+  async removeStaleUploads(now = Date.now()): Promise<number> {
+    let removed = 0;
+    const tmp = { Bucket: this.bucket, Prefix: `${this.prefix}tmp/` };
+    for await (const page of paginateListObjectsV2({ client: this.client }, tmp)) {
+      for (const object of page.Contents ?? []) {
+        if (object.Key && (object.LastModified?.getTime() ?? 0) < now - uploadTimeLimitMs) {
+          await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: object.Key }));
+          removed++;
+        }
+      }
+    }
+    return removed;
+  }
+
+  async abandonWrites(): Promise<void> {
+    const writes = [...this.writes];
+    for (const [abort] of writes) abort.abort(new Error("the server is stopping"));
+    await Promise.allSettled(writes.map(([, write]) => write));
+  }
+
   async ping(): Promise<void> {
     await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
   }
 
   private async write(key: string | undefined, body: BlobSource, options?: PutOptions): Promise<StoredBlob> {
+    const abort = new AbortController();
+    const write = this.upload(key, body, options, abort.signal);
+    this.writes.set(abort, write);
+    try {
+      return await write;
+    } finally {
+      this.writes.delete(abort);
+    }
+  }
+
+  private async upload(key: string | undefined, body: BlobSource, options: PutOptions | undefined, signal: AbortSignal): Promise<StoredBlob> {
     const tmpKey = `${this.prefix}tmp/${randomUUID()}`;
     const meter = new HashingMeter(options);
     // Errors on either side destroy `meter`, which fails the Upload's read and, through it, aborts
@@ -134,6 +187,10 @@ export class S3BlobStore implements BlobStore {
         queueSize: 2,
         leavePartsOnError: false,
       });
+      // Failing the meter fails the Upload's read, which aborts the multipart upload.
+      const abandon = () => meter.destroy(signal.reason as Error);
+      if (signal.aborted) abandon();
+      else signal.addEventListener("abort", abandon, { once: true });
       await upload.done();
       const finalKey = key ?? meter.sha256;
       // Same key means same bytes, so an existing content-addressed object needs no copy.
@@ -154,7 +211,7 @@ export class S3BlobStore implements BlobStore {
       // the AbortMultipartUpload error instead of the original one if the abort fails too.
       throw meter.errored ?? err;
     } finally {
-      // Best effort: a leftover temp is garbage for the lifecycle rule, not a reason to fail the put.
+      // Best effort: a leftover temp is garbage for removeStaleUploads, not a reason to fail the put.
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: tmpKey })).catch(() => {});
     }
   }

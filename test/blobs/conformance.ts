@@ -1,14 +1,16 @@
 // The behaviour every BlobStore must share, run against each implementation by its own test file.
 import { createHash } from "node:crypto";
-import { Readable } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { BlobStore } from "../../src/blobs/blob-store.js";
+import type { BlobStore, ListedBlob } from "../../src/blobs/blob-store.js";
 import { BadRequest, NotFound, PayloadTooLarge, RangeNotSatisfiable } from "../../src/errors.js";
 
 export interface BlobStoreHarness {
   store: BlobStore;
   /** Everything the backend holds (files, objects, pending multipart uploads), to prove failures leave nothing. */
   contents(): Promise<string[]>;
+  /** Leaves what a put cut short by a crash leaves in this backend's temp area. */
+  leaveCrashedUpload(): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -168,10 +170,81 @@ export function describeBlobStore(name: string, makeStore: () => Promise<BlobSto
       },
     );
 
+    it("lists the blobs under a prefix with their sizes and when they were written, and nothing else", async () => {
+      // S3 keeps whole seconds.
+      const before = Date.now() - 1000;
+      await store.putAt("media/one", Readable.from([Buffer.from("12345")]));
+      await store.putAt("media/two", Readable.from([Buffer.from("12")]));
+      await store.putAt("media/deeper/three", Readable.from([Buffer.from("123")]));
+      await store.putAt("mediaeval/four", Readable.from([Buffer.from("1")]));
+      await store.putAt("other/five", Readable.from([Buffer.from("1")]));
+      await store.put(Readable.from([Buffer.from("content-addressed")]));
+      const after = Date.now() + 1000;
+
+      const listed = await listAll(store, "media/");
+      expect(listed.map(({ key, size }) => ({ key, size }))).toEqual([
+        { key: "media/deeper/three", size: 3 },
+        { key: "media/one", size: 5 },
+        { key: "media/two", size: 2 },
+      ]);
+      for (const { modified } of listed) {
+        expect(modified).toBeGreaterThanOrEqual(before);
+        expect(modified).toBeLessThanOrEqual(after);
+      }
+      expect(await listAll(store, "media/deeper/")).toMatchObject([{ key: "media/deeper/three", size: 3 }]);
+      expect(await listAll(store, "missing/")).toEqual([]);
+      for (const prefix of ["media", "tmp/", "../", "/media/", ""]) await expect(listAll(store, prefix)).rejects.toBeInstanceOf(BadRequest);
+    });
+
+    it("lists nothing of a put in progress", async () => {
+      const source = new PassThrough();
+      source.write(Buffer.from("the first bytes"));
+      const put = store.putAt("media/in-progress", source);
+      expect(await listAll(store, "media/")).toEqual([]);
+      source.end();
+      await put;
+      expect(await listAll(store, "media/")).toMatchObject([{ key: "media/in-progress" }]);
+    });
+
+    it("abandons every put in progress on request, leaving nothing, and keeps what was stored", async () => {
+      const { key } = await store.put(Readable.from([Buffer.from("stored before")]));
+      const sources = [new PassThrough(), new PassThrough()];
+      sources[0]!.write(Buffer.from("half a file"));
+      sources[1]!.write(patternBytes(0, 6 * MiB)); // a multipart upload on S3
+      const outcomes = [store.putAt("media/abandoned", sources[0]!), store.put(sources[1]!)].map((put) =>
+        put.then(() => "stored", (error: Error) => error.message),
+      );
+      await store.abandonWrites();
+      expect(await Promise.all(outcomes)).toEqual(["the server is stopping", "the server is stopping"]);
+      expect(await harness.contents()).toEqual([expect.stringContaining(key)]);
+    });
+
+    it("removes what a crashed put left behind once it is stale, and nothing a live put uses", async () => {
+      const { key } = await store.put(Readable.from([Buffer.from("stored")]));
+      await harness.leaveCrashedUpload();
+      const live = new PassThrough();
+      live.write(Buffer.from("a live upload"));
+      const put = store.putAt("media/live", live);
+
+      expect(await store.removeStaleUploads()).toBe(0);
+      live.end(Buffer.from(", finished"));
+      expect(await put).toMatchObject({ key: "media/live", size: 23 });
+      expect(await harness.contents()).toHaveLength(3);
+
+      expect(await store.removeStaleUploads(Date.now() + 2 * 60 * 60_000)).toBe(1);
+      expect((await harness.contents()).sort()).toEqual([expect.stringContaining(key), expect.stringContaining("media/")].sort());
+    });
+
     it("pings", async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });
   });
+}
+
+async function listAll(store: BlobStore, prefix: string): Promise<ListedBlob[]> {
+  const listed: ListedBlob[] = [];
+  for await (const blob of store.list(prefix)) listed.push(blob);
+  return listed.sort((a, b) => a.key.localeCompare(b.key));
 }
 
 function sha256(data: Buffer): string {

@@ -1,11 +1,12 @@
-import { mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { Readable } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { describe, expect, it } from "vitest";
-import { createBlobStore, FsBlobStore } from "../../src/blobs/index.js";
+import { createBlobStore, FsBlobStore, HashingMeter } from "../../src/blobs/index.js";
 import { S3BlobStore } from "../../src/blobs/s3-blob-store.js";
-import { NotFound } from "../../src/errors.js";
+import { NotFound, RequestTimeout } from "../../src/errors.js";
 import { describeBlobStore } from "./conformance.js";
 
 async function filesUnder(dir: string): Promise<string[]> {
@@ -19,6 +20,10 @@ describeBlobStore("filesystem", async () => {
   return {
     store,
     contents: () => filesUnder(join(dataDir, "blobs")),
+    leaveCrashedUpload: async () => {
+      await mkdir(join(dataDir, "blobs", "tmp"), { recursive: true });
+      await writeFile(join(dataDir, "blobs", "tmp", "crashed"), "half a file");
+    },
     cleanup: () => rm(dataDir, { recursive: true, force: true }),
   };
 });
@@ -74,21 +79,51 @@ describe("FsBlobStore.open", () => {
 });
 
 describe("FsBlobStore.removeStaleUploads", () => {
-  it("removes temp files not written to for the given time, and keeps the rest", async () => {
+  it("removes temp files not written to for 5 minutes by default, and keeps the rest", async () => {
     await inTempDataDir(async (dataDir) => {
       const store = new FsBlobStore(join(dataDir, "blobs"));
-      expect(await store.removeStaleUploads(60_000)).toBe(0); // no tmp/ yet
+      expect(await store.removeStaleUploads()).toBe(0); // no tmp/ yet
       const { key } = await store.put(Readable.from([Buffer.from("kept")]));
       const tmp = join(dataDir, "blobs", "tmp");
-      await writeFile(join(tmp, "crashed"), "half an upload");
+      const age = async (name: string, minutes: number) => {
+        await writeFile(join(tmp, name), "part of an upload");
+        const then = new Date(Date.now() - minutes * 60_000);
+        await utimes(join(tmp, name), then, then);
+      };
+      await age("crashed", 6);
+      await age("stalled-but-alive", 1);
       await writeFile(join(tmp, "live"), "an upload under way");
-      const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60_000);
-      await utimes(join(tmp, "crashed"), twoHoursAgo, twoHoursAgo);
 
-      expect(await store.removeStaleUploads(60 * 60_000)).toBe(1);
-      expect((await readdir(tmp)).sort()).toEqual(["live"]);
+      expect(await store.removeStaleUploads()).toBe(1);
+      expect((await readdir(tmp)).sort()).toEqual(["live", "stalled-but-alive"]);
       expect(await store.stat(key)).toEqual({ key, size: 4 });
     });
+  });
+});
+
+describe("a put whose source stalls", () => {
+  it("fails with 408 once the source has sent nothing for the stall time, and not while it sends", async () => {
+    const stalled = new PassThrough();
+    stalled.write(Buffer.from("the first bytes, then nothing"));
+    const error = await pipeline(stalled, new HashingMeter({ stallMs: 50 }), new PassThrough().resume()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RequestTimeout);
+    expect((error as RequestTimeout).message).toBe("the upload stalled: no data for 0.05 s");
+
+    const steady = new HashingMeter({ stallMs: 2_000 });
+    const sent = pipeline(
+      Readable.from(
+        (async function* () {
+          for (let i = 0; i < 5; i++) {
+            await new Promise((resolve) => setImmediate(resolve));
+            yield Buffer.from("a chunk");
+          }
+        })(),
+      ),
+      steady,
+      new PassThrough().resume(),
+    );
+    await expect(sent).resolves.toBeUndefined();
+    expect(steady.byteCount).toBe(35);
   });
 });
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createS3Client, S3BlobStore } from "../../src/blobs/s3-blob-store.js";
 import { PayloadTooLarge } from "../../src/errors.js";
@@ -67,6 +67,9 @@ async function makeHarness(): Promise<BlobStoreHarness> {
       const objects = (listed.Contents ?? []).map((o) => o.Key ?? "");
       const uploads = await readdir(join(directory, bucket, "._S3rver_uploads")).catch(() => []);
       return [...objects, ...uploads.map((id) => `multipart upload ${id}`)];
+    },
+    async leaveCrashedUpload() {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: "media/blobs/tmp/crashed", Body: "half a file" }));
     },
     async cleanup() {
       client.destroy();
