@@ -38,6 +38,7 @@ import { BillingService } from "./services/billing.js";
 import { CallOutbox } from "./services/call-outbox.js";
 import { CallRecordingService } from "./services/call-recordings.js";
 import { CallService } from "./services/calls.js";
+import { BlobSweeper } from "./services/blob-sweeper.js";
 import { CallerIdService } from "./services/caller-ids.js";
 import { ConsoleSessionService } from "./services/console-sessions.js";
 import { MediaService } from "./services/media.js";
@@ -57,6 +58,8 @@ export interface AppDependencies {
   onRoute?: (route: RouteOptions) => void;
   /** Run the call-delivery worker while the app is up (`serve` does; tests call it by hand). */
   deliverCalls?: boolean;
+  /** Sweep what crashed uploads left behind while the app is up (`serve` does; tests call it by hand). */
+  sweepBlobs?: boolean;
   now?: () => number;
 }
 
@@ -73,6 +76,7 @@ export interface Services {
   calls: CallService;
   recordings: CallRecordingService;
   consoleSessions: ConsoleSessionService;
+  blobSweeper: BlobSweeper;
 }
 
 
@@ -84,7 +88,7 @@ export interface ServicePorts {
   authenticator?: Partial<AuthenticatorOptions>;
   /** The clock of caller-ID codes, throttles, call delivery and billing months (tests move it). */
   now?: () => number;
-  /** Where call delivery logs (and the log transport places its calls). */
+  /** Where call delivery and the blob sweeper log (and the log transport places its calls). */
   log?: DeliveryLog;
 }
 
@@ -95,7 +99,7 @@ export function createServices({ database, blobs, converter, config, authenticat
   const authOptions = { ...defaultAuthenticatorOptions, ...authenticatorOptions };
   const loginThrottle = new LoginThrottle(database.db, authOptions);
   const authenticator = new Authenticator(accounts, credentials, loginThrottle, authOptions);
-  const media = new MediaService(database.db, blobs, converter, { maxBytes: config.mediaMaxBytes });
+  const media = new MediaService(database.db, blobs, converter, { maxBytes: config.mediaMaxBytes, now });
   const callerIds = new CallerIdService(database.db, database.dialect, config.callerIds, now);
   const outbox = new CallOutbox(database.db, database.dialect, now);
   const callDelivery = createCallDeliveryWorker(config.calls, outbox, log);
@@ -103,7 +107,8 @@ export function createServices({ database, blobs, converter, config, authenticat
   const calls = new CallService(database.db, billing, now);
   const recordings = new CallRecordingService(database.db, blobs, converter, { maxBytes: config.recordingMaxBytes, now });
   const consoleSessions = new ConsoleSessionService(database.db, now);
-  return { accounts, credentials, authenticator, loginThrottle, media, callerIds, outbox, callDelivery, billing, calls, recordings, consoleSessions };
+  const blobSweeper = new BlobSweeper(database.db, blobs, log, { now, blobsIntervalMs: 60 * 60_000, uploadsIntervalMs: 60_000, batchSize: 500 });
+  return { accounts, credentials, authenticator, loginThrottle, media, callerIds, outbox, callDelivery, billing, calls, recordings, consoleSessions, blobSweeper };
 }
 
 /**
@@ -149,6 +154,8 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
   const services = createServices({ ...deps, log: app.log });
   if (deps.deliverCalls) app.addHook("onReady", async () => services.callDelivery.start());
   app.addHook("onClose", () => services.callDelivery.stop());
+  if (deps.sweepBlobs) app.addHook("onReady", async () => services.blobSweeper.start());
+  app.addHook("onClose", () => services.blobSweeper.stop());
 
   // The Java and C# SDKs send Content-Type: application/json on bodiless POSTs.
   const parseJson = app.getDefaultJsonParser("error", "error");

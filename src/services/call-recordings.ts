@@ -8,6 +8,7 @@ import { readAll, sniffUpload } from "../blobs/stream-head.js";
 import type { CallRecordingRow, CallRecordingState, CallRecordingTable, Tables } from "../db/tables.js";
 import { BadRequest, Conflict, NotFound, PayloadTooLarge } from "../errors.js";
 import type { BinaryFile } from "../http/binary-response.js";
+import { assertUploadInTime } from "./blob-sweeper.js";
 
 export interface CallRecording {
   id: number;
@@ -26,7 +27,8 @@ export interface CallRecording {
 type RecordingRow = CallRecordingRow & { campaign_id: number | null };
 
 /** A recording's MP3, stored and not yet part of any recording. */
-export type StoredAudio = StoredBlob & { durationMs: number };
+/** `startedAt`: when its put began; the row must follow in time (assertUploadInTime). */
+export type StoredAudio = StoredBlob & { durationMs: number; startedAt: number };
 
 function audioColumns(audio: StoredAudio) {
   return { blob_key: audio.key, length_in_bytes: audio.size, sha256: audio.sha256, duration_ms: audio.durationMs };
@@ -82,6 +84,7 @@ export class CallRecordingService {
   async attachAudio(callId: number, name: string, audio: StoredAudio, publicBase: string): Promise<CallRecording> {
     let id: number;
     try {
+      assertUploadInTime(audio.startedAt, this.now());
       id = await this.insert(callId, name, { state: "READY", ...audioColumns(audio) });
     } catch (error) {
       await this.discardAudio(audio);
@@ -93,6 +96,7 @@ export class CallRecordingService {
   /** Gives a recording that is not READY its audio, stored by `storeAudio` (removed if it cannot). */
   async complete(id: number, audio: StoredAudio, publicBase: string): Promise<CallRecording> {
     try {
+      assertUploadInTime(audio.startedAt, this.now());
       // Only a recording that is still not READY takes this audio: of two concurrent uploads one wins.
       const updated = await this.db
         .updateTable("call_recording")
@@ -126,6 +130,7 @@ export class CallRecordingService {
     }
 
     const key = `recordings/${randomUUID()}.mp3`;
+    const startedAt = this.now();
     let stored: StoredBlob;
     let seconds: number | undefined;
     try {
@@ -146,7 +151,11 @@ export class CallRecordingService {
       await this.blobs.delete(key);
       throw new BadRequest("the recording is not a playable MP3 file");
     }
-    return { ...stored, durationMs: Math.round(seconds * 1000) };
+    return { ...stored, durationMs: Math.round(seconds * 1000), startedAt };
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
   }
 
   /** Removes audio stored by `storeAudio` that no recording will take. */
@@ -161,7 +170,7 @@ export class CallRecordingService {
     if (!call) throw callNotFound(callId);
     const inserted = await this.db
       .insertInto("call_recording")
-      .values({ account_id: call.account_id, call_id: callId, name, created: (this.options.now ?? Date.now)(), ...columns })
+      .values({ account_id: call.account_id, call_id: callId, name, created: this.now(), ...columns })
       .onConflict((c) => c.columns(["call_id", "name"]).doNothing())
       .returning("id")
       .executeTakeFirst();

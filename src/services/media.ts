@@ -16,6 +16,7 @@ import {
   mediaFormats,
   type MediaFormat,
 } from "./media-formats.js";
+import { assertUploadInTime } from "./blob-sweeper.js";
 import { findPage, type Page, type PageRequest } from "./paging.js";
 
 export interface Media {
@@ -31,10 +32,14 @@ export interface Media {
 /** An uploaded file that is stored but not yet visible: no row points at it. */
 export interface StoredUpload {
   blob: StoredBlob;
+  /** When its put began: the row must follow in time (assertUploadInTime). */
+  startedAt: number;
   format: MediaFormat;
   durationMs?: number;
   filename?: string;
 }
+
+type RenditionFile = { blobKey: string; size: number; sha256: string };
 
 export const maxMediaNameLength = 255;
 /**
@@ -46,7 +51,7 @@ const maxRenditionBytes = 128 * 1024 * 1024;
 
 export class MediaService {
   /** Conversions under way, so concurrent first requests for a rendition convert once. */
-  private readonly conversions = new Map<string, Promise<{ blobKey: string; size: number; sha256: string }>>();
+  private readonly conversions = new Map<string, Promise<RenditionFile>>();
 
   constructor(
     private readonly db: Kysely<Tables>,
@@ -70,13 +75,14 @@ export class MediaService {
       throw new BadRequest(`unsupported media format: accepted formats are ${acceptedFormats}`);
     }
 
+    const startedAt = this.now();
     const blob = await this.blobs.putAt(`media/${randomUUID()}`, body, { maxBytes: this.options.maxBytes });
     try {
       const durationMs = await this.probe(blob.key, format);
       if (mediaFormats[format].audio && durationMs === undefined) {
         throw new BadRequest(`the uploaded file is not a playable ${format} file`);
       }
-      return { blob, format, durationMs, filename };
+      return { blob, startedAt, format, durationMs, filename };
     } catch (error) {
       await this.discard(blob);
       throw error;
@@ -85,10 +91,11 @@ export class MediaService {
 
   /** Makes a stored upload visible, or refuses it (and removes it) if this account has the same bytes. */
   async create(accountId: number, upload: StoredUpload, name: string | undefined): Promise<{ id: number }> {
+    const created = this.now();
     const row = {
       account_id: accountId,
       name: name || defaultName(upload),
-      created: (this.options.now ?? Date.now)(),
+      created,
       format: upload.format,
       length_in_bytes: upload.blob.size,
       sha256: upload.blob.sha256,
@@ -98,6 +105,8 @@ export class MediaService {
     };
     let inserted: { id: number } | undefined;
     try {
+      // The rest of the request (fields after the file) is the client's to delay.
+      assertUploadInTime(upload.startedAt, created);
       inserted = await this.db
         .insertInto("media")
         .values(row)
@@ -185,14 +194,9 @@ export class MediaService {
     return { ...rendition, contentType, filename, cache };
   }
 
-  private async rendition(row: MediaRow, format: MediaFormat): Promise<{ blobKey: string; size: number; sha256: string }> {
-    const existing = await this.db
-      .selectFrom("media_rendition")
-      .select(["blob_key", "length_in_bytes", "sha256"])
-      .where("media_id", "=", row.id)
-      .where("format", "=", format)
-      .executeTakeFirst();
-    if (existing) return { blobKey: existing.blob_key, size: existing.length_in_bytes, sha256: existing.sha256 };
+  private async rendition(row: MediaRow, format: MediaFormat): Promise<RenditionFile> {
+    const existing = await this.storedRendition(row.id, format);
+    if (existing) return existing;
 
     const key = `${row.id}:${format}`;
     let conversion = this.conversions.get(key);
@@ -203,7 +207,7 @@ export class MediaService {
     return conversion;
   }
 
-  private async convert(row: MediaRow, format: MediaFormat): Promise<{ blobKey: string; size: number; sha256: string }> {
+  private async convert(row: MediaRow, format: MediaFormat): Promise<RenditionFile> {
     const source = await readAll(await this.blobs.get(row.blob_key));
     let converted: Buffer;
     try {
@@ -213,14 +217,40 @@ export class MediaService {
       if (error instanceof BadRequest) throw new NotFound(`file currently unavailable for mediaId: ${row.id}: ${error.message}`);
       throw error;
     }
-    // Derived from the content alone, so the same source always names the same rendition.
-    const stored = await this.blobs.putAt(`renditions/${row.sha256}.${format}`, Readable.from([converted]), { maxBytes: maxRenditionBytes });
-    await this.db
-      .insertInto("media_rendition")
-      .values({ media_id: row.id, format, blob_key: stored.key, length_in_bytes: stored.size, sha256: stored.sha256 })
-      .onConflict((c) => c.columns(["media_id", "format"]).doNothing())
-      .execute();
-    return { blobKey: stored.key, size: stored.size, sha256: stored.sha256 };
+    // A key of its own, never rewritten, so the blob sweeper cannot take it for an old orphan.
+    const startedAt = this.now();
+    const stored = await this.blobs.putAt(`renditions/${randomUUID()}.${format}`, Readable.from([converted]), { maxBytes: maxRenditionBytes });
+    let inserted: { blob_key: string } | undefined;
+    try {
+      assertUploadInTime(startedAt, this.now());
+      inserted = await this.db
+        .insertInto("media_rendition")
+        .values({ media_id: row.id, format, blob_key: stored.key, length_in_bytes: stored.size, sha256: stored.sha256 })
+        .onConflict((c) => c.columns(["media_id", "format"]).doNothing())
+        .returning("blob_key")
+        .executeTakeFirst();
+    } finally {
+      // Another node's conversion of the same file won (or the insert failed): keep only its copy.
+      if (!inserted) await this.blobs.delete(stored.key);
+    }
+    if (inserted) return { blobKey: stored.key, size: stored.size, sha256: stored.sha256 };
+    const winner = await this.storedRendition(row.id, format);
+    if (!winner) throw new Error(`the ${format} rendition of media ${row.id} vanished while it was being made`);
+    return winner;
+  }
+
+  private async storedRendition(mediaId: number, format: MediaFormat): Promise<RenditionFile | undefined> {
+    const found = await this.db
+      .selectFrom("media_rendition")
+      .select(["blob_key", "length_in_bytes", "sha256"])
+      .where("media_id", "=", mediaId)
+      .where("format", "=", format)
+      .executeTakeFirst();
+    return found && { blobKey: found.blob_key, size: found.length_in_bytes, sha256: found.sha256 };
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
   }
 
   private async row(accountId: number, id: number): Promise<MediaRow> {

@@ -7,6 +7,7 @@ import { callsAndBilling } from "./0004-calls-and-billing.js";
 import { loginFailureTimeIndex } from "./0005-login-failure-time-index.js";
 import { consoleSessions } from "./0006-console-sessions.js";
 import { loginThrottle } from "./0007-login-throttle.js";
+import { blobKeyIndexes } from "./0008-blob-key-indexes.js";
 
 // Migrations are listed here, in order, rather than discovered on disk: the same list runs from
 // the TypeScript sources in tests and from dist/ in production.
@@ -19,6 +20,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     "0005-login-failure-time-index": loginFailureTimeIndex,
     "0006-console-sessions": consoleSessions(dialect),
     "0007-login-throttle": loginThrottle,
+    "0008-blob-key-indexes": blobKeyIndexes,
   };
   return { getMigrations: async () => migrations };
 }
