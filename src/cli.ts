@@ -5,11 +5,12 @@ import { Command, Option } from "commander";
 import { AudioConverter } from "./audio/audio-converter.js";
 import { createBlobStore } from "./blobs/index.js";
 import { ConfigError, loadConfig, settings, type Config, type RawSettings, type SettingName } from "./config.js";
-import { openDatabase, sqliteFile, type Database } from "./db/database.js";
+import { prepareDataDir } from "./data-dir.js";
+import { sqliteFile } from "./db/database.js";
 import { ApiError } from "./errors.js";
 import type { BillingSummary } from "./services/billing.js";
 import { throttledUsername } from "./services/login-throttle.js";
-import { serve } from "./serve.js";
+import { openReachableDatabase, serve } from "./serve.js";
 import { createServices, type Services } from "./server.js";
 
 const program = new Command("switchboard").description("A self-hostable, CallFire API v2-compatible server");
@@ -46,8 +47,11 @@ async function withServices<T>(
   { createDatabase = false } = {},
 ): Promise<void> {
   const config = loadConfig(options);
-  if (!createDatabase && !config.databaseUrl && !fs.existsSync(sqliteFile(config.dataDir))) throw missingDatabase(config);
-  const database: Database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  if (!config.databaseUrl) {
+    if (createDatabase) prepareDataDir(config.dataDir);
+    else if (!fs.existsSync(sqliteFile(config.dataDir))) throw missingDatabase(config);
+  }
+  const database = await openReachableDatabase(config);
   const converter = new AudioConverter();
   try {
     if (!createDatabase && !(await database.hasSchema())) throw missingDatabase(config);

@@ -39,6 +39,8 @@ export interface Config {
   };
   /** Verification calls: logged when no webhook is set, else POSTed to it, signed with the secret. */
   calls: { webhookUrl?: string; webhookSecret?: string; webhookTimeoutMs: number; maxAttempts: number };
+  /** After SIGTERM/SIGINT: how long new connections are still accepted, then how long requests in flight may finish. */
+  shutdown: { delayMs: number; graceMs: number };
 }
 
 /** The setting names, each an environment variable and a CLI flag (`--port`, `--data-dir`, …). */
@@ -71,12 +73,19 @@ export const settings = {
   callsWebhookSecret: { env: "SWITCHBOARD_CALLS_WEBHOOK_SECRET", flag: "--calls-webhook-secret <secret>", help: "HMAC-SHA256 key of the webhook signature (16+ characters; required with the URL)" },
   callsWebhookTimeoutMs: { env: "SWITCHBOARD_CALLS_WEBHOOK_TIMEOUT_MS", flag: "--calls-webhook-timeout-ms <ms>", help: "give up on a webhook request after this long and retry (default 10000)" },
   callsMaxAttempts: { env: "SWITCHBOARD_CALLS_MAX_ATTEMPTS", flag: "--calls-max-attempts <n>", help: "delivery attempts per call before it is FAILED (default 8)" },
+  shutdownDelaySeconds: { env: "SWITCHBOARD_SHUTDOWN_DELAY_SECONDS", flag: "--shutdown-delay-seconds <s>", help: "after SIGTERM, keep accepting connections this long while /readyz answers 503 (default 0)" },
+  shutdownGraceSeconds: { env: "SWITCHBOARD_SHUTDOWN_GRACE_SECONDS", flag: "--shutdown-grace-seconds <s>", help: "then give requests in flight this long before cutting them (default 15)" },
 } as const;
 
 export type SettingName = keyof typeof settings;
 export type RawSettings = Partial<Record<SettingName, string>>;
 
 export class ConfigError extends Error {}
+
+/** A problem with one setting, in the words every such message uses: the variable, the flag, why. */
+export function settingError(name: SettingName, why: string): ConfigError {
+  return new ConfigError(`${settings[name].env} (${settings[name].flag.split(" ")[0]}): ${why}`);
+}
 
 const logLevels: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
@@ -87,7 +96,7 @@ export function loadConfig(flags: RawSettings = {}, env: NodeJS.ProcessEnv = pro
     return value === undefined || value === "" ? undefined : value;
   };
   const fail = (name: SettingName, why: string): never => {
-    throw new ConfigError(`${settings[name].env} (${settings[name].flag.split(" ")[0]}): ${why}`);
+    throw settingError(name, why);
   };
 
   const portText = raw("port") ?? "8080";
@@ -200,6 +209,10 @@ export function loadConfig(flags: RawSettings = {}, env: NodeJS.ProcessEnv = pro
       webhookSecret,
       webhookTimeoutMs: whole("callsWebhookTimeoutMs", 10_000, 1, 600_000),
       maxAttempts: whole("callsMaxAttempts", 8, 1, 100),
+    },
+    shutdown: {
+      delayMs: whole("shutdownDelaySeconds", 0, 0, 3600) * 1000,
+      graceMs: whole("shutdownGraceSeconds", 15, 0, 3600) * 1000,
     },
   };
 }

@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { Conflict } from "./errors.js";
 import type { Services } from "./server.js";
+import type { Account } from "./services/accounts.js";
 
 export interface DemoAccount {
   email: string;
@@ -10,17 +12,27 @@ export interface DemoAccount {
 
 export const demoEmail = "demo@switchboard.local";
 
-/** On a database with no accounts, creates one with an API credential, so a first run is usable. */
+/**
+ * On a database with no accounts, creates one with an API credential, so a first run is usable.
+ * Nodes started together on an empty database all try: the email's uniqueness lets one create it,
+ * and only that one gets (and prints) its credentials.
+ */
 export async function ensureDemoAccount(services: Services): Promise<DemoAccount | undefined> {
   if ((await services.accounts.count()) > 0) return undefined;
   const password = randomBytes(9).toString("base64url");
-  const account = await services.accounts.create({
-    email: demoEmail,
-    password,
-    name: "Demo Account",
-    firstName: "Demo",
-    lastName: "User",
-  });
+  let account: Account;
+  try {
+    account = await services.accounts.create({
+      email: demoEmail,
+      password,
+      name: "Demo Account",
+      firstName: "Demo",
+      lastName: "User",
+    });
+  } catch (error) {
+    if (error instanceof Conflict) return undefined;
+    throw error;
+  }
   const credential = await services.credentials.create(account.id, "demo");
   return { email: demoEmail, password, username: credential.username, credentialPassword: credential.password };
 }

@@ -1,51 +1,41 @@
+import type { FastifyInstance } from "fastify";
 import { resolveAdminToken } from "./admin-token.js";
 import { AudioConverter } from "./audio/audio-converter.js";
-import { createBlobStore, FsBlobStore } from "./blobs/index.js";
-import type { Config } from "./config.js";
-import { openDatabase } from "./db/database.js";
+import { createBlobStore } from "./blobs/index.js";
+import { settingError, type Config } from "./config.js";
+import { prepareDataDir } from "./data-dir.js";
+import { openDatabase, type Database } from "./db/database.js";
 import { ensureDemoAccount } from "./demo-account.js";
 import { buildApp } from "./server.js";
+import { stopOnSignals } from "./shutdown.js";
 
-const shutdownGraceMs = 30_000;
-const staleUploadMs = 60 * 60_000;
-
-/** `switchboard serve`: migrate, make sure there is someone to log in as, listen, stop cleanly. */
+/** `switchboard serve`: migrate, listen, make sure there is someone to log in as, stop cleanly. */
 export async function serve(config: Config): Promise<void> {
-  const database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  // The data directory holds the SQLite file, local blobs and the generated admin token.
+  if (!config.databaseUrl || !config.blobUrl || !config.adminToken) prepareDataDir(config.dataDir);
+  const database = await openReachableDatabase(config);
   await database.migrate();
   const blobs = await createBlobStore(config);
-  // Uploads cut short by a crash leave temp files behind (S3 has a lifecycle rule for its tmp/).
-  const staleUploads = blobs instanceof FsBlobStore ? await blobs.removeStaleUploads(staleUploadMs) : 0;
   const converter = new AudioConverter();
   const admin = resolveAdminToken(config.adminToken, config.dataDir);
-  const { app, services } = await buildApp({ config, database, blobs, converter, adminToken: admin.token, deliverCalls: true });
+  const { app, services, startDraining } = await buildApp({ config, database, blobs, converter, adminToken: admin.token, deliverCalls: true, sweepBlobs: true });
 
+  const address = await listen(app, config);
+  stopOnSignals(
+    {
+      app,
+      log: app.log,
+      startDraining,
+      abandonUploads: () => blobs.abandonWrites(),
+      release: async () => {
+        await converter.close();
+        await database.close();
+      },
+    },
+    config.shutdown,
+  );
+  // After listening: a node that cannot listen must not create (and never show) the demo login.
   const demo = await ensureDemoAccount(services);
-  const address = await app.listen({ port: config.port, host: config.host });
-  if (staleUploads > 0) app.log.warn(`removed ${staleUploads} temporary upload file(s) left by an earlier run`);
-
-  const stop = async (signal: string) => {
-    app.log.info({ signal }, "shutting down: finishing in-flight requests");
-    // In-flight requests get a grace period; past it the process goes anyway (every acknowledged
-    // write is already committed, so nothing acknowledged is lost).
-    const deadline = setTimeout(() => {
-      app.log.error(`requests still running ${shutdownGraceMs / 1000} s after ${signal}; exiting`);
-      process.exit(1);
-    }, shutdownGraceMs);
-    try {
-      // close() stops accepting, waits for in-flight requests and then runs onClose hooks.
-      await app.close();
-      await converter.close();
-      await database.close();
-      clearTimeout(deadline);
-      process.exit(0);
-    } catch (error) {
-      app.log.error({ err: error }, "shutdown failed");
-      process.exit(1);
-    }
-  };
-  process.once("SIGINT", () => void stop("SIGINT"));
-  process.once("SIGTERM", () => void stop("SIGTERM"));
   const base = config.publicUrl ?? address;
 
   const lines = [
@@ -68,4 +58,40 @@ export async function serve(config: Config): Promise<void> {
     );
   }
   process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+/** The configured database, answering; or one line saying which setting to fix. */
+export async function openReachableDatabase(config: Config): Promise<Database> {
+  try {
+    const database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+    await database.ping();
+    return database;
+  } catch (error) {
+    const reason = (error as Error).message;
+    if (!config.databaseUrl) throw settingError("dataDir", `cannot open the SQLite database in ${config.dataDir} (${reason})`);
+    const url = new URL(config.databaseUrl);
+    throw settingError(
+      "databaseUrl",
+      `cannot use PostgreSQL at ${url.host}${url.pathname} (${reason}): check that it is running and reachable, and the URL's user, password and database`,
+    );
+  }
+}
+
+async function listen(app: FastifyInstance, config: Config): Promise<string> {
+  try {
+    return await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    const where = `${config.host}:${config.port}`;
+    switch ((error as NodeJS.ErrnoException).code) {
+      case "EADDRINUSE":
+        throw settingError("port", `${where} is already in use by another program: stop it, or choose another port`);
+      case "EACCES":
+        throw settingError("port", `this user may not listen on ${where}: choose a port above 1023`);
+      case "EADDRNOTAVAIL":
+      case "ENOTFOUND":
+        throw settingError("host", `${config.host} is not an address of this machine: use 127.0.0.1, 0.0.0.0 or one of its addresses`);
+      default:
+        throw error;
+    }
+  }
 }

@@ -121,9 +121,14 @@ function requestIds(): () => string {
   return () => `${prefix}-${(next++).toString(36)}`;
 }
 
-/** Builds the whole HTTP application on the given ports; it does not listen. */
-export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyInstance; services: Services }> {
+/**
+ * Builds the whole HTTP application on the given ports; it does not listen. `startDraining` is the
+ * first step of stopping (src/shutdown.ts): /readyz answers 503 from then on, every response asks
+ * its client to close the connection, and idle keep-alive connections are closed.
+ */
+export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyInstance; services: Services; startDraining(): void }> {
   const { config, database, blobs } = deps;
+  let draining = false;
 
   const app = Fastify({
     logger: {
@@ -146,6 +151,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
       http
         .createServer({ requireHostHeader: false }, (request, response) => {
           response.setHeader("X-Content-Type-Options", "nosniff");
+          if (draining) response.setHeader("Connection", "close");
           if (!refuseWithoutHost(request, response)) handler(request, response);
         })
         .on("checkExpectation", refuseExpectation),
@@ -183,10 +189,14 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
   installPartialResponses(app);
   for (const schema of sharedSchemas) app.addSchema(schema);
   await installContractDocuments(app, config.publicUrl);
-  installOperations(app, [
-    { name: "database", check: () => database.ping() },
-    { name: "blobs", check: () => blobs.ping() },
-  ]);
+  installOperations(
+    app,
+    [
+      { name: "database", check: () => database.ping() },
+      { name: "blobs", check: () => blobs.ping() },
+    ],
+    () => draining,
+  );
 
   await app.register(
     async (v2) => {
@@ -223,5 +233,9 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
   await app.register(consoleApiRoutes, { prefix: "/console/api", authenticator, sessions, billing, outbox, sandbox });
   await installWebPages(app);
 
-  return { app, services };
+  const startDraining = () => {
+    draining = true;
+    app.server.closeIdleConnections();
+  };
+  return { app, services, startDraining };
 }

@@ -7,6 +7,7 @@ describe("configuration", () => {
     expect(config).toMatchObject({ port: 8080, host: "127.0.0.1", logLevel: "info", mediaMaxBytes: 25 * 1024 * 1024 });
     expect(config.databaseUrl).toBeUndefined();
     expect(config.blobUrl).toBeUndefined();
+    expect(config.shutdown).toEqual({ delayMs: 0, graceMs: 15_000 });
   });
 
   it("lets flags win over the environment", () => {
@@ -28,6 +29,8 @@ describe("configuration", () => {
     [{ trustProxy: "10.0.0.1," }, 'SWITCHBOARD_TRUST_PROXY (--trust-proxy): "" is not an IP address, a CIDR or one of loopback, linklocal, uniquelocal: give true, false, or the proxies\' addresses separated by commas'],
     [{ trustProxy: "2" }, 'SWITCHBOARD_TRUST_PROXY (--trust-proxy): "2" looks like a hop count, which cannot tell a proxy from a client: give the proxies\' addresses or CIDRs, or true'],
     [{ mediaMaxBytes: "25MB" }, 'SWITCHBOARD_MEDIA_MAX_BYTES (--media-max-bytes): "25MB" is not a whole number from 1 to 1099511627776'],
+    [{ shutdownGraceSeconds: "1.5" }, 'SWITCHBOARD_SHUTDOWN_GRACE_SECONDS (--shutdown-grace-seconds): "1.5" is not a whole number from 0 to 3600'],
+    [{ shutdownDelaySeconds: "-1" }, 'SWITCHBOARD_SHUTDOWN_DELAY_SECONDS (--shutdown-delay-seconds): "-1" is not a whole number from 0 to 3600'],
   ])("refuses %j, naming the setting", (flags, message) => {
     expect(() => loadConfig(flags, {})).toThrow(new ConfigError(message));
   });

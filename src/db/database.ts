@@ -1,4 +1,3 @@
-import fs from "node:fs";
 import path from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type SqliteDatabase, type SqliteStatement } from "kysely";
@@ -35,8 +34,8 @@ export function sqliteFile(dataDir: string): string {
   return path.join(dataDir, "switchboard.db");
 }
 
+/** The data directory must exist (serve and migrate prepare it: src/data-dir.ts). */
 function openSqlite(dataDir: string): Database {
-  fs.mkdirSync(dataDir, { recursive: true });
   const file = new SQLite(sqliteFile(dataDir));
   file.pragma("journal_mode = WAL");
   // FULL, not NORMAL: with WAL, NORMAL may lose the last acknowledged commits on power loss.
@@ -69,9 +68,21 @@ function withStatementCache(file: SQLite.Database, capacity = 500): SqliteDataba
   };
 }
 
+/**
+ * Bounds connecting (not waiting for a pooled connection, which the pool's own option would bound
+ * too): an unreachable server fails a request, and the start, in seconds rather than after the
+ * operating system's TCP timeout of minutes.
+ */
+class PgClientWithConnectTimeout extends pg.Client {
+  constructor(config: pg.ClientConfig = {}) {
+    super({ ...config, connectionTimeoutMillis: 5_000 });
+  }
+}
+
 function openPostgres(url: string, schema?: string): Database {
   const pool = new pg.Pool({
     connectionString: url,
+    Client: PgClientWithConnectTimeout,
     max: 10,
     // search_path keeps every query unqualified, whichever schema we were given.
     options: schema ? `-c search_path=${schema}` : undefined,
@@ -93,12 +104,19 @@ function wrap(db: Kysely<Tables>, dialect: Dialect, schema?: string): Database {
     async migrate() {
       // Kysely looks for its migration tables in every schema unless told which: another
       // schema's (a parallel test's) would pass for ours.
-      const migrator = new Migrator({ db, provider: migrationProvider(dialect), migrationTableSchema: schema });
+      // Kysely's migration lock on SQLite only guards its one connection, and processes started
+      // together on one file then run the same migrations twice. Instead the whole run is one
+      // transaction of ours that takes the write lock first: the others wait (busy_timeout), then
+      // find nothing to do. (The single connection keeps the transaction across Kysely's queries.)
+      const sqlite = dialect === "sqlite";
+      const migrator = new Migrator({ db, provider: migrationProvider(dialect), migrationTableSchema: schema, disableTransactions: sqlite });
+      if (sqlite) await sql`begin immediate`.execute(db);
       const { error, results } = await migrator.migrateToLatest();
+      if (sqlite) await sql.raw(error ? "rollback" : "commit").execute(db);
       const failed = results?.find((r) => r.status === "Error");
-      if (error || failed) {
-        throw new Error(`migration ${failed?.migrationName ?? ""} failed: ${String((error as Error)?.message ?? error)}`);
-      }
+      // No migration failed: the database could not be reached or read at all.
+      if (error && !failed) throw error;
+      if (failed) throw new Error(`migration ${failed.migrationName} failed: ${String((error as Error)?.message ?? error)}`);
     },
     async hasSchema() {
       const found =

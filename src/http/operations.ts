@@ -7,8 +7,11 @@ export interface ReadinessCheck {
   check: () => Promise<void>;
 }
 
-/** /healthz (the process answers), /readyz (its dependencies answer) and /metrics (Prometheus). */
-export function installOperations(app: FastifyInstance, readiness: ReadinessCheck[]): void {
+/**
+ * /healthz (the process answers), /readyz (its dependencies answer, and it is not stopping) and
+ * /metrics (Prometheus).
+ */
+export function installOperations(app: FastifyInstance, readiness: ReadinessCheck[], stopping: () => boolean): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -41,6 +44,8 @@ export function installOperations(app: FastifyInstance, readiness: ReadinessChec
   const hidden = { schema: { hide: true } };
   app.get("/healthz", hidden, async () => ({ status: "ok" }));
   app.get("/readyz", hidden, async (_request, reply) => {
+    // Load balancers take the node out on this, while it still serves what they send meanwhile.
+    if (stopping()) return reply.code(503).send({ status: "stopping", checks: {} });
     const results = await Promise.all(
       readiness.map(async ({ name, check }) => {
         try {
