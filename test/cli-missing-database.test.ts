@@ -1,10 +1,9 @@
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { postgresUrl } from "./support/app.js";
+import { postgresUrl, withEmptyPostgresDatabase } from "./support/app.js";
 import { runCli } from "./support/cli.js";
 
 // Every command but serve and migrate, each as an operator would type it.
@@ -49,14 +48,8 @@ describe("CLI commands on a database that does not exist", () => {
   });
 
   it.skipIf(!postgresUrl)("refuses a PostgreSQL database without Switchboard's tables, and creates none", async () => {
-    const name = `switchboard_empty_${randomBytes(4).toString("hex")}`;
-    const admin = new pg.Client({ connectionString: postgresUrl });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    try {
-      const url = new URL(postgresUrl!);
-      url.pathname = `/${name}`;
-      const result = await runCli(["account", "list"], { SWITCHBOARD_DATABASE_URL: url.href, SWITCHBOARD_DATA_DIR: workDir });
+    await withEmptyPostgresDatabase(async (url) => {
+      const result = await runCli(["account", "list"], { SWITCHBOARD_DATABASE_URL: url, SWITCHBOARD_DATA_DIR: workDir });
       expect(result).toEqual({
         code: 2,
         stdout: "",
@@ -64,14 +57,11 @@ describe("CLI commands on a database that does not exist", () => {
           "switchboard: the PostgreSQL database of SWITCHBOARD_DATABASE_URL (--database-url) has no Switchboard tables: point --data-dir at the " +
           "server's data directory or SWITCHBOARD_DATABASE_URL at its database, or run `switchboard migrate` to create one\n",
       });
-      const tables = new pg.Client({ connectionString: url.href });
+      const tables = new pg.Client({ connectionString: url });
       await tables.connect();
       const { rows } = await tables.query("select table_name from information_schema.tables where table_schema = 'public'");
       await tables.end();
       expect(rows).toEqual([]);
-    } finally {
-      await admin.query(`drop database ${name}`);
-      await admin.end();
-    }
+    });
   });
 });

@@ -1,10 +1,8 @@
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { postgresUrl } from "./support/app.js";
+import { postgresUrl, withEmptyPostgresDatabase } from "./support/app.js";
 import { startServed, type ServedProcess } from "./support/served.js";
 
 const nodes = 4;
@@ -15,16 +13,17 @@ describe("nodes started together on an empty database", { timeout: 120_000 }, ()
   beforeEach(() => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "switchboard-fleet-"));
   });
-  afterEach(async () => {
-    for (const node of started) {
-      node.child.kill("SIGTERM");
-      await node.exited;
-    }
+  const stopAll = async () => {
+    for (const node of started) node.child.kill("SIGTERM");
+    for (const node of started) expect(await node.exited).toEqual({ code: 0, signal: null });
     started = [];
+  };
+  afterEach(async () => {
+    await stopAll();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  /** Starts the nodes at once; each gets its own data directory unless they share `shared`. */
+  /** Starts the nodes at once, each with the settings `env` gives it. */
   async function startTogether(env: (i: number) => Record<string, string>): Promise<ServedProcess[]> {
     const results = await Promise.allSettled(Array.from({ length: nodes }, (_, i) => startServed(["--log-level", "warn"], env(i))));
     started = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
@@ -54,27 +53,14 @@ describe("nodes started together on an empty database", { timeout: 120_000 }, ()
   });
 
   it.skipIf(!postgresUrl)(`all ${nodes} come up on one empty PostgreSQL database, and only one prints the demo login`, async () => {
-    const name = `switchboard_fleet_${randomBytes(4).toString("hex")}`;
-    const admin = new pg.Client({ connectionString: postgresUrl });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    try {
-      const url = new URL(postgresUrl!);
-      url.pathname = `/${name}`;
+    await withEmptyPostgresDatabase(async (url) => {
       const fleet = await startTogether((i) => ({
-        SWITCHBOARD_DATABASE_URL: url.href,
+        SWITCHBOARD_DATABASE_URL: url,
         SWITCHBOARD_DATA_DIR: path.join(dataDir, `node-${i}`),
         SWITCHBOARD_ADMIN_TOKEN: "a-shared-operator-token",
       }));
       await expectOneDemoAccount(fleet);
-      for (const node of started) {
-        node.child.kill("SIGTERM");
-        await node.exited;
-      }
-      started = [];
-    } finally {
-      await admin.query(`drop database ${name}`);
-      await admin.end();
-    }
+      await stopAll();
+    });
   });
 });

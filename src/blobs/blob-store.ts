@@ -120,6 +120,29 @@ export function assertValidRange(range: ByteRange): void {
   }
 }
 
+/** The puts a store has in progress, so that abandonWrites can fail them and wait until each has cleaned up. */
+export class PutsInProgress {
+  private readonly puts = new Map<AbortController, Promise<unknown>>();
+
+  /** Runs a put, which must fail (removing what it wrote) when `signal` aborts. */
+  async run<T>(put: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const abort = new AbortController();
+    const running = put(abort.signal);
+    this.puts.set(abort, running);
+    try {
+      return await running;
+    } finally {
+      this.puts.delete(abort);
+    }
+  }
+
+  async abandon(): Promise<void> {
+    const puts = [...this.puts];
+    for (const [abort] of puts) abort.abort(new Error("the server is stopping"));
+    await Promise.allSettled(puts.map(([, running]) => running));
+  }
+}
+
 /**
  * Pass-through that hashes, counts and enforces maxBytes; `sha256` is set once the input ends.
  * With `stallMs`, a source that sends nothing for that long fails with RequestTimeout.

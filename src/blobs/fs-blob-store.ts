@@ -10,6 +10,7 @@ import {
   assertValidPrefix,
   assertValidRange,
   HashingMeter,
+  PutsInProgress,
   isValidKey,
   type BlobFile,
   type BlobSource,
@@ -38,8 +39,7 @@ export const staleUploadMs = 5 * 60_000;
  */
 export class FsBlobStore implements BlobStore {
   private readonly tmpDir: string;
-  /** Puts in progress: abandonWrites aborts them and waits until each has removed its temp file. */
-  private readonly writes = new Map<AbortController, Promise<unknown>>();
+  private readonly puts = new PutsInProgress();
 
   constructor(readonly root: string) {
     this.tmpDir = join(root, "tmp");
@@ -98,10 +98,8 @@ export class FsBlobStore implements BlobStore {
     yield* this.walk(join(this.root, prefix), prefix.slice(0, -1).split("/"));
   }
 
-  async abandonWrites(): Promise<void> {
-    const writes = [...this.writes];
-    for (const [abort] of writes) abort.abort(new Error("the server is stopping"));
-    await Promise.allSettled(writes.map(([, write]) => write));
+  abandonWrites(): Promise<void> {
+    return this.puts.abandon();
   }
 
   /** Temp files in `tmp/` not written to for `staleUploadMs`: every live put writes more often. */
@@ -127,15 +125,8 @@ export class FsBlobStore implements BlobStore {
     await access(this.tmpDir, constants.W_OK);
   }
 
-  private async write(key: string | undefined, body: BlobSource, options?: PutOptions): Promise<StoredBlob> {
-    const abort = new AbortController();
-    const write = this.writeFile(key, body, options, abort.signal);
-    this.writes.set(abort, write);
-    try {
-      return await write;
-    } finally {
-      this.writes.delete(abort);
-    }
+  private write(key: string | undefined, body: BlobSource, options?: PutOptions): Promise<StoredBlob> {
+    return this.puts.run((signal) => this.writeFile(key, body, options, signal));
   }
 
   private async writeFile(key: string | undefined, body: BlobSource, options: PutOptions | undefined, signal: AbortSignal): Promise<StoredBlob> {

@@ -17,6 +17,7 @@ import {
   assertValidPrefix,
   assertValidRange,
   HashingMeter,
+  PutsInProgress,
   isValidKey,
   parseS3BlobUrl,
   type BlobSource,
@@ -63,8 +64,7 @@ export class S3BlobStore implements BlobStore {
   readonly bucket: string;
   /** "" or ending in "/". */
   readonly prefix: string;
-  /** Puts in progress, each aborted by abandonWrites. */
-  private readonly writes = new Map<AbortController, Promise<unknown>>();
+  private readonly puts = new PutsInProgress();
 
   constructor(options: { client: S3Client; bucket: string; prefix?: string }) {
     this.client = options.client;
@@ -152,25 +152,16 @@ export class S3BlobStore implements BlobStore {
     return removed;
   }
 
-  async abandonWrites(): Promise<void> {
-    const writes = [...this.writes];
-    for (const [abort] of writes) abort.abort(new Error("the server is stopping"));
-    await Promise.allSettled(writes.map(([, write]) => write));
+  abandonWrites(): Promise<void> {
+    return this.puts.abandon();
   }
 
   async ping(): Promise<void> {
     await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
   }
 
-  private async write(key: string | undefined, body: BlobSource, options?: PutOptions): Promise<StoredBlob> {
-    const abort = new AbortController();
-    const write = this.upload(key, body, options, abort.signal);
-    this.writes.set(abort, write);
-    try {
-      return await write;
-    } finally {
-      this.writes.delete(abort);
-    }
+  private write(key: string | undefined, body: BlobSource, options?: PutOptions): Promise<StoredBlob> {
+    return this.puts.run((signal) => this.upload(key, body, options, signal));
   }
 
   private async upload(key: string | undefined, body: BlobSource, options: PutOptions | undefined, signal: AbortSignal): Promise<StoredBlob> {

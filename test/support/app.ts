@@ -152,3 +152,22 @@ export async function call(
   }
   return { status: response.status, headers: response.headers, text, json };
 }
+
+/**
+ * Runs `test` with the URL of a new, empty PostgreSQL database, dropped afterwards: what a process
+ * given only SWITCHBOARD_DATABASE_URL sees (it cannot be pointed at a schema).
+ */
+export async function withEmptyPostgresDatabase(test: (url: string) => Promise<void>): Promise<void> {
+  const name = `switchboard_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: postgresUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  try {
+    const url = new URL(postgresUrl!);
+    url.pathname = `/${name}`;
+    await test(url.href);
+  } finally {
+    await admin.query(`drop database ${name} with (force)`);
+    await admin.end();
+  }
+}
