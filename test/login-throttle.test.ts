@@ -109,6 +109,11 @@ describeEachDialect("the login throttle", (dialect) => {
     expect((await admin("GET", "/login-lockouts")).json.items.map((l: { username: string }) => l.username)).not.toContain(victim.email);
   });
 
+  it("counts a login that lower-casing lengthens past 320 characters like any other", async () => {
+    const username = `${"\u0130".repeat(300)}@example.com`;
+    expect((await call(app, "GET", "/v2/me/account", { auth: basic(username, "a guess") })).status).toBe(401);
+  });
+
   it("ends a lockout when its window passes", async () => {
     const victim = await createTestAccount(app);
     for (let i = 0; i < 10; i++) await call(app, "GET", "/v2/me/account", { auth: basic(victim.email, `guess ${i}`) });

@@ -9,7 +9,8 @@ export const loginThrottle = {
   async up(db: Kysely<unknown>): Promise<void> {
     await db.schema
       .createTable("login_throttle")
-      .addColumn("username", "varchar(320)", (c) => c.primaryKey())
+      // text: lower-casing can lengthen a 320-character username (U+0130 becomes two characters).
+      .addColumn("username", "text", (c) => c.primaryKey())
       .addColumn("window_start", "bigint", (c) => c.notNull())
       .addColumn("attempts", "integer", (c) => c.notNull())
       .execute();
