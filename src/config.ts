@@ -37,8 +37,11 @@ export interface Config {
     resendIntervalSeconds: number;
     sendsPerHour: number;
   };
-  /** Verification calls: logged when no webhook is set, else POSTed to it, signed with the secret. */
-  calls: { webhookUrl?: string; webhookSecret?: string; webhookTimeoutMs: number; maxAttempts: number };
+  /**
+   * Deliveries (verification calls, calls, texts): POSTed to the webhook, signed with the secret;
+   * with no webhook, the sandbox simulator takes them and reports their outcome after the delay.
+   */
+  calls: { webhookUrl?: string; webhookSecret?: string; webhookTimeoutMs: number; maxAttempts: number; simulatorDelayMs: number };
   /** After SIGTERM/SIGINT: how long new connections are still accepted, then how long requests in flight may finish. */
   shutdown: { delayMs: number; graceMs: number };
 }
@@ -69,12 +72,13 @@ export const settings = {
   callerIdCodeTtlSeconds: { env: "SWITCHBOARD_CALLER_ID_CODE_TTL_SECONDS", flag: "--caller-id-code-ttl-seconds <s>", help: "how long a verification code works (default 600)" },
   callerIdResendSeconds: { env: "SWITCHBOARD_CALLER_ID_RESEND_SECONDS", flag: "--caller-id-resend-seconds <s>", help: "one verification call per number per this many seconds (default 60)" },
   callerIdSendsPerHour: { env: "SWITCHBOARD_CALLER_ID_SENDS_PER_HOUR", flag: "--caller-id-sends-per-hour <n>", help: "verification calls per account per hour (default 20)" },
-  callsWebhookUrl: { env: "SWITCHBOARD_CALLS_WEBHOOK_URL", flag: "--calls-webhook-url <url>", help: "POST verification calls to this URL (default: log them)" },
+  callsWebhookUrl: { env: "SWITCHBOARD_CALLS_WEBHOOK_URL", flag: "--calls-webhook-url <url>", help: "POST verification calls, calls and texts to this URL (default: the sandbox simulator takes them)" },
   callsWebhookSecret: { env: "SWITCHBOARD_CALLS_WEBHOOK_SECRET", flag: "--calls-webhook-secret <secret>", help: "HMAC-SHA256 key of the webhook signature (16+ characters; required with the URL)" },
   callsWebhookTimeoutMs: { env: "SWITCHBOARD_CALLS_WEBHOOK_TIMEOUT_MS", flag: "--calls-webhook-timeout-ms <ms>", help: "give up on a webhook request after this long and retry (default 10000)" },
   callsMaxAttempts: { env: "SWITCHBOARD_CALLS_MAX_ATTEMPTS", flag: "--calls-max-attempts <n>", help: "delivery attempts per call before it is FAILED (default 8)" },
   shutdownDelaySeconds: { env: "SWITCHBOARD_SHUTDOWN_DELAY_SECONDS", flag: "--shutdown-delay-seconds <s>", help: "after SIGTERM, keep accepting connections this long while /readyz answers 503 (default 0)" },
   shutdownGraceSeconds: { env: "SWITCHBOARD_SHUTDOWN_GRACE_SECONDS", flag: "--shutdown-grace-seconds <s>", help: "then give requests in flight this long before cutting them (default 15)" },
+  simulatorDelayMs: { env: "SWITCHBOARD_SIMULATOR_DELAY_MS", flag: "--simulator-delay-ms <ms>", help: "without a webhook: the sandbox simulator reports a call's or text's outcome this long after taking it (default 2000)" },
 } as const;
 
 export type SettingName = keyof typeof settings;
@@ -209,6 +213,7 @@ export function loadConfig(flags: RawSettings = {}, env: NodeJS.ProcessEnv = pro
       webhookSecret,
       webhookTimeoutMs: whole("callsWebhookTimeoutMs", 10_000, 1, 600_000),
       maxAttempts: whole("callsMaxAttempts", 8, 1, 100),
+      simulatorDelayMs: whole("simulatorDelayMs", 2_000, 0, 3_600_000),
     },
     shutdown: {
       delayMs: whole("shutdownDelaySeconds", 0, 0, 3600) * 1000,

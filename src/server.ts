@@ -7,8 +7,11 @@ import { adminBillingRoutes } from "./admin/billing.js";
 import { adminCallRoutes } from "./admin/calls.js";
 import { adminLoginLockoutRoutes } from "./admin/login-lockouts.js";
 import { adminOutboxRoutes } from "./admin/outbox.js";
+import { adminTextRoutes } from "./admin/texts.js";
 import { requireAdminToken } from "./admin/bearer-auth.js";
 import { callRecordingRoutes } from "./api/call-recordings.js";
+import { callRoutes } from "./api/calls.js";
+import { textRoutes } from "./api/texts.js";
 import { meAccountRoutes } from "./api/me-account.js";
 import { meBillingRoutes } from "./api/me-billing.js";
 import { meApiCredentialRoutes } from "./api/me-api-credentials.js";
@@ -20,8 +23,10 @@ import type { Config } from "./config.js";
 import { consoleApiRoutes } from "./console/console-api.js";
 import { installWebPages } from "./console/web-pages.js";
 import type { Database } from "./db/database.js";
-import { createCallDeliveryWorker, type CallDeliveryWorker } from "./delivery/call-delivery-worker.js";
+import { CallDeliveryWorker, deliveryOptions } from "./delivery/call-delivery-worker.js";
 import { silentLog, type DeliveryLog } from "./delivery/call-transport.js";
+import { SimulatedPlatform, SimulatorTransport } from "./delivery/simulator.js";
+import { WebhookCallTransport } from "./delivery/webhook-transport.js";
 import { BadRequest } from "./errors.js";
 import { requireBasicAuth } from "./http/basic-auth.js";
 import { answerClientError, refuseExpectation, refuseWithoutHost } from "./http/client-errors.js";
@@ -37,8 +42,11 @@ import { ApiCredentialService } from "./services/api-credentials.js";
 import { BillingService } from "./services/billing.js";
 import { CallOutbox } from "./services/call-outbox.js";
 import { CallRecordingService } from "./services/call-recordings.js";
+import { CallSender } from "./services/call-sending.js";
 import { CallService } from "./services/calls.js";
 import { BlobSweeper } from "./services/blob-sweeper.js";
+import { TextSender } from "./services/text-sending.js";
+import { TextService } from "./services/texts.js";
 import { CallerIdService } from "./services/caller-ids.js";
 import { ConsoleSessionService } from "./services/console-sessions.js";
 import { MediaService } from "./services/media.js";
@@ -74,6 +82,9 @@ export interface Services {
   callDelivery: CallDeliveryWorker;
   billing: BillingService;
   calls: CallService;
+  callSender: CallSender;
+  texts: TextService;
+  textSender: TextSender;
   recordings: CallRecordingService;
   consoleSessions: ConsoleSessionService;
   blobSweeper: BlobSweeper;
@@ -88,7 +99,7 @@ export interface ServicePorts {
   authenticator?: Partial<AuthenticatorOptions>;
   /** The clock of caller-ID codes, throttles, call delivery and billing months (tests move it). */
   now?: () => number;
-  /** Where call delivery and the blob sweeper log (and the log transport places its calls). */
+  /** Where call delivery and the blob sweeper log (and the simulator its verification calls, with their codes). */
   log?: DeliveryLog;
 }
 
@@ -102,13 +113,25 @@ export function createServices({ database, blobs, converter, config, authenticat
   const media = new MediaService(database.db, blobs, converter, { maxBytes: config.mediaMaxBytes, now });
   const callerIds = new CallerIdService(database.db, database.dialect, config.callerIds, now);
   const outbox = new CallOutbox(database.db, database.dialect, now);
-  const callDelivery = createCallDeliveryWorker(config.calls, outbox, log);
   const billing = new BillingService(database.db, database.dialect, config.defaultPlan, now);
-  const calls = new CallService(database.db, billing, now);
   const recordings = new CallRecordingService(database.db, blobs, converter, { maxBytes: config.recordingMaxBytes, now });
+  const calls = new CallService(database.db, billing, recordings, now);
+  const texts = new TextService(database.db, billing, now);
+  const callSender = new CallSender(database.db, billing, callerIds);
+  const textSender = new TextSender(database.db, billing, callerIds);
+
+  const { webhookUrl, webhookSecret, webhookTimeoutMs, simulatorDelayMs } = config.calls;
+  // No request to take a host from: links point at the configured public URL, else the listen address.
+  const publicBase = config.publicUrl ?? `http://${config.host}:${config.port}`;
+  const transport =
+    webhookUrl && webhookSecret
+      ? new WebhookCallTransport(webhookUrl, webhookSecret, webhookTimeoutMs)
+      : new SimulatorTransport(database.db, log, simulatorDelayMs, now);
+  const simulator = new SimulatedPlatform(database.db, blobs, calls, texts, recordings, publicBase);
+  const callDelivery = new CallDeliveryWorker(outbox, transport, simulator, { calls, texts }, log, deliveryOptions(config.calls));
   const consoleSessions = new ConsoleSessionService(database.db, now);
   const blobSweeper = new BlobSweeper(database.db, blobs, log, { now, blobsIntervalMs: 60 * 60_000, uploadsIntervalMs: 60_000, batchSize: 500 });
-  return { accounts, credentials, authenticator, loginThrottle, media, callerIds, outbox, callDelivery, billing, calls, recordings, consoleSessions, blobSweeper };
+  return { accounts, credentials, authenticator, loginThrottle, media, callerIds, outbox, callDelivery, billing, calls, callSender, texts, textSender, recordings, consoleSessions, blobSweeper };
 }
 
 /**
@@ -207,6 +230,8 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
       await v2.register(mediaRoutes, { media: services.media, maxUploadBytes: config.mediaMaxBytes, publicUrl: config.publicUrl });
       await v2.register(meBillingRoutes, { billing: services.billing });
       await v2.register(callRecordingRoutes, { recordings: services.recordings, publicUrl: config.publicUrl });
+      await v2.register(callRoutes, { calls: services.calls, callSender: services.callSender, publicUrl: config.publicUrl });
+      await v2.register(textRoutes, { texts: services.texts, textSender: services.textSender, publicUrl: config.publicUrl });
     },
     { prefix: "/v2" },
   );
@@ -218,6 +243,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
       await admin.register(adminOutboxRoutes, { outbox: services.outbox });
       await admin.register(adminLoginLockoutRoutes, { loginThrottle: services.loginThrottle });
       await admin.register(adminBillingRoutes, { billing: services.billing });
+      await admin.register(adminTextRoutes, { billing: services.billing, texts: services.texts });
       await admin.register(adminCallRoutes, {
         calls: services.calls,
         recordings: services.recordings,

@@ -2,7 +2,7 @@ import { Type } from "@sinclair/typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { IdParam, Name } from "../http/schemas.js";
 import type { BillingService } from "../services/billing.js";
-import { Charge, ExternalId, adminErrors } from "./schemas.js";
+import { adminErrors } from "./schemas.js";
 
 const Plan = Type.Object({
   name: Type.String(),
@@ -20,16 +20,7 @@ const BillingSummary = Type.Object({
   totalRemainingCredits: Type.Number(),
 });
 
-const TextUsage = Type.Object({
-  id: Type.Integer(),
-  count: Type.Integer(),
-  time: Type.Integer(),
-  externalId: Type.Optional(Type.String()),
-  charge: Charge,
-});
-
 const byAccount = Type.Object({ id: IdParam });
-const Millis = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: "unix milliseconds" });
 
 export const adminBillingRoutes: FastifyPluginAsyncTypebox<{ billing: BillingService }> = async (app, { billing }) => {
   app.get(
@@ -63,23 +54,5 @@ export const adminBillingRoutes: FastifyPluginAsyncTypebox<{ billing: BillingSer
       },
     },
     async (request) => billing.addCredits(request.params.id, request.body.amount),
-  );
-
-  app.post(
-    "/accounts/:id/texts",
-    {
-      schema: {
-        params: byAccount,
-        body: Type.Object(
-          { count: Type.Integer(), time: Type.Optional(Millis), externalId: Type.Optional(ExternalId) },
-          { additionalProperties: false },
-        ),
-        response: { 200: TextUsage, 201: TextUsage, ...adminErrors },
-      },
-    },
-    async (request, reply) => {
-      const { texts, created } = await billing.recordTexts(request.params.id, request.body);
-      return reply.code(created ? 201 : 200).send(texts);
-    },
   );
 };

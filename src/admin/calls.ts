@@ -7,6 +7,7 @@ import { publicBaseUrl } from "../http/public-url.js";
 import { isMultipart, readUpload, uploadRoutes } from "../http/uploads.js";
 import { IdParam, Name, errorRef } from "../http/schemas.js";
 import type { CallRecordingService } from "../services/call-recordings.js";
+import { callResults, type CallResult as CallResultName } from "../services/actions.js";
 import type { CallService } from "../services/calls.js";
 import { Charge, ExternalId, adminErrors } from "./schemas.js";
 
@@ -15,22 +16,46 @@ const Call = Type.Object({
   accountId: Type.Integer(),
   fromNumber: Type.String(),
   toNumber: Type.String(),
-  startTime: Type.Integer(),
-  durationSeconds: Type.Integer(),
+  inbound: Type.Boolean(),
+  state: Type.String(),
+  result: Type.Optional(Type.String()),
+  startTime: Type.Optional(Type.Integer()),
+  durationSeconds: Type.Optional(Type.Integer()),
+  finishTime: Type.Optional(Type.Integer()),
+  callerName: Type.Optional(Type.String()),
   campaignId: Type.Optional(Type.Integer()),
+  batchId: Type.Optional(Type.Integer()),
   externalId: Type.Optional(Type.String()),
+  labels: Type.Optional(Type.Array(Type.String())),
   created: Type.Integer(),
-  charge: Type.Object({ minutes: Type.Integer(), ...Charge.properties }),
+  modified: Type.Integer(),
+  charge: Type.Optional(Type.Object({ minutes: Type.Integer(), ...Charge.properties })),
 });
+
+const Millis = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: "unix milliseconds" });
+const CallResult = Type.Unsafe<CallResultName>(Type.String({ enum: [...callResults] }));
 
 const CallBody = Type.Object(
   {
     fromNumber: Name({ maxLength: 16 }),
     toNumber: Name({ maxLength: 16 }),
-    startTime: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: "unix milliseconds" }),
+    startTime: Millis,
     durationSeconds: Type.Integer(),
     campaignId: Type.Optional(IdParam),
     externalId: Type.Optional(ExternalId),
+    inbound: Type.Optional(Type.Boolean({ description: "a call the account received (default false)" })),
+    result: Type.Optional(CallResult),
+    labels: Type.Optional(Type.Array(Name({ minLength: 1, maxLength: 255 }), { maxItems: 20 })),
+  },
+  { additionalProperties: false },
+);
+
+const CallOutcomeBody = Type.Object(
+  {
+    result: CallResult,
+    durationSeconds: Type.Integer({ description: "how long the call was connected; its started minutes are charged" }),
+    finishTime: Type.Optional(Millis),
+    callerName: Type.Optional(Name({ minLength: 1, maxLength: 255 })),
   },
   { additionalProperties: false },
 );
@@ -87,6 +112,20 @@ export const adminCallRoutes: FastifyPluginAsyncTypebox<AdminCallRouteOptions> =
       const { call, created } = await calls.ingest(request.params.id, request.body);
       return reply.code(created ? 201 : 200).send(call);
     },
+  );
+
+  app.get(
+    "/calls/:id",
+    { schema: { params: Type.Object({ id: IdParam }), response: { 200: Call, ...adminErrors } } },
+    async (request) => calls.adminCall(request.params.id),
+  );
+
+  // The platform's report of a sent call's outcome: the first charges the call, a repeat answers
+  // the same (200), another outcome for a finished call is a 409.
+  app.post(
+    "/calls/:id/outcome",
+    { schema: { params: Type.Object({ id: IdParam }), body: CallOutcomeBody, response: { 200: Call, ...adminErrors } } },
+    async (request) => (await calls.reportOutcome(request.params.id, request.body)).call,
   );
 
   // Only the two routes that take audio parse multipart: see uploadRoutes.

@@ -88,11 +88,22 @@ export interface CallerIdTable {
 
 export type CallStatus = "PENDING" | "SENT" | "FAILED";
 
-/** A verification call to place: written with its code, delivered by the worker at least once. */
+/**
+ * What an outbox row delivers: a verification call, a sent call or text (to the platform), or the
+ * sandbox simulator's outcome of a call or text it accepted (reported when it is due).
+ */
+export type DeliveryType = "callerIdVerification" | "call" | "text" | "simulatedCallOutcome" | "simulatedTextOutcome";
+
+/** A delivery: written with what it delivers, handed over by the worker at least once. */
 export interface CallOutboxTable {
   id: Generated<number>;
-  /** Stable across retries, so receivers can drop duplicates. */
+  /** Stable across retries, so receivers can drop duplicates: the delivery id. */
   call_id: string;
+  type: Generated<DeliveryType>;
+  /** The call or text delivered (null for verification calls). */
+  action_id: number | null;
+  /** JSON of a simulated outcome, decided when the simulator accepted the call or text. */
+  payload: string | null;
   account_id: number;
   to_number: string;
   /** In clear because the call must speak it; erased (null) once the code expires. */
@@ -129,18 +140,100 @@ export interface CreditAdjustmentTable {
   created: number;
 }
 
-/** A finished call, ingested by the operator. */
+export type ActionState = "READY" | "SELECTED" | "FINISHED";
+
+/** A call: ingested by the operator (FINISHED at once), or sent through sendCalls. */
 export interface CallTable {
   id: Generated<number>;
   account_id: number;
   /** E.164 digits without "+". */
   from_number: string;
   to_number: string;
+  /** When it started; for a call not finished yet, when it was created. */
   start_time: number;
+  /** 0 until the call finished. */
   duration_seconds: number;
   campaign_id: number | null;
   /** The operator's idempotency key, unique per account. */
   external_id: string | null;
+  created: number;
+  state: Generated<ActionState>;
+  inbound: Generated<number>;
+  /** The sendCalls request it came from. */
+  batch_id: number | null;
+  /** JSON CallScript: what a sent call plays (src/services/call-sending.ts). */
+  script: string | null;
+  /** JSON object of string attributes the sender gave. */
+  attributes: string | null;
+  /** JSON array of labels (also rows of call_label, which findCalls?label= reads). */
+  labels: string | null;
+  final_result: string | null;
+  finish_time: number | null;
+  caller_name: string | null;
+  modified: Generated<number>;
+}
+
+export interface CallLabelTable {
+  call_id: number;
+  label: string;
+  account_id: number;
+  created: number;
+}
+
+/** A text: ingested by the operator (FINISHED at once), or sent through sendTexts. */
+export interface TextTable {
+  id: Generated<number>;
+  account_id: number;
+  from_number: string;
+  to_number: string;
+  inbound: number;
+  state: ActionState;
+  batch_id: number | null;
+  campaign_id: number | null;
+  message: string | null;
+  /** What it is billed: 1 up to 160 characters, else one per 153. */
+  segments: number;
+  attributes: string | null;
+  labels: string | null;
+  final_result: string | null;
+  finish_time: number | null;
+  external_id: string | null;
+  created: number;
+  modified: number;
+}
+
+/** The media a text carries, in order. */
+export interface TextMediaTable {
+  text_id: number;
+  position: number;
+  media_id: number;
+}
+
+export interface TextLabelTable {
+  text_id: number;
+  label: string;
+  account_id: number;
+  created: number;
+}
+
+export type BatchKind = "CALLS" | "TEXTS";
+
+export interface SendBatchTable {
+  id: Generated<number>;
+  account_id: number;
+  kind: BatchKind;
+  created: number;
+}
+
+/** A sendCalls/sendTexts Idempotency-Key and the response it got, kept 24 hours. */
+export interface IdempotencyKeyTable {
+  account_id: number;
+  operation: string;
+  key: string;
+  /** SHA-256 hex of the request (query and body): the same key with another request is a 409. */
+  request_digest: string;
+  /** The JSON response body. */
+  response: string;
   created: number;
 }
 
@@ -156,6 +249,8 @@ export interface UsageChargeTable {
   /** When it was charged: which month's plan credits it took. */
   charged_at: number;
   call_id: number | null;
+  /** The text this charge is for; null for usage-only text reports. */
+  text_id: number | null;
   /** Texts' idempotency key, unique per account. */
   external_id: string | null;
   call_minutes: number;
@@ -208,6 +303,12 @@ export interface Tables {
   usage_charge: UsageChargeTable;
   call_recording: CallRecordingTable;
   console_session: ConsoleSessionTable;
+  call_label: CallLabelTable;
+  text: TextTable;
+  text_media: TextMediaTable;
+  text_label: TextLabelTable;
+  send_batch: SendBatchTable;
+  idempotency_key: IdempotencyKeyTable;
 }
 
 export type AccountRow = Selectable<AccountTable>;
@@ -215,5 +316,6 @@ export type ApiCredentialRow = Selectable<ApiCredentialTable>;
 export type MediaRow = Selectable<MediaTable>;
 export type CallOutboxRow = Selectable<CallOutboxTable>;
 export type CallRow = Selectable<CallTable>;
+export type TextRow = Selectable<TextTable>;
 export type CallRecordingRow = Selectable<CallRecordingTable>;
 export type BillingAccountRow = Selectable<BillingAccountTable>;

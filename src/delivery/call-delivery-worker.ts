@@ -1,12 +1,14 @@
 import type { Config } from "../config.js";
-import type { CallOutbox, QueuedCall } from "../services/call-outbox.js";
-import { LogCallTransport, type CallTransport, type DeliveryLog } from "./call-transport.js";
-import { WebhookCallTransport } from "./webhook-transport.js";
+import type { Accepted, CallOutbox, Delivery } from "../services/call-outbox.js";
+import type { CallService } from "../services/calls.js";
+import type { TextService } from "../services/texts.js";
+import type { CallTransport, DeliveryLog } from "./call-transport.js";
+import type { SimulatedPlatform } from "./simulator.js";
 
 export interface CallDeliveryOptions {
-  /** Attempts per call, the first included, before it is FAILED. */
+  /** Attempts per delivery, the first included, before it is FAILED. */
   maxAttempts: number;
-  /** How long a claimed call is left to its worker: longer than any attempt can take. */
+  /** How long a claimed delivery is left to its worker: longer than any attempt can take. */
   leaseMs: number;
   pollIntervalMs: number;
   batchSize: number;
@@ -25,11 +27,25 @@ export function retryDelayMs(attempt: number, random: () => number): number {
   return Math.round(ceiling * (0.5 + random() / 2));
 }
 
+/** Where a call or text that could never be delivered is finished (UNDIALED, charged nothing). */
+export interface UndeliverableOutcomes {
+  calls: Pick<CallService, "reportOutcome">;
+  texts: Pick<TextService, "reportOutcome">;
+}
+
+const what: Record<Delivery["type"], string> = {
+  callerIdVerification: "verification call",
+  call: "call",
+  text: "text",
+  simulatedCallOutcome: "simulated call outcome",
+  simulatedTextOutcome: "simulated text outcome",
+};
+
 /**
- * Delivers the outbox: claims due calls, hands them to the transport, and records the outcome.
- * A call is marked SENT only after the transport accepted it, so a crash between the two means it
- * is placed again after its lease: at least once. `serve` runs it on a timer; tests call
- * `deliverDue()` and `eraseExpiredCodes()` themselves.
+ * Delivers the outbox: claims due deliveries, hands them to the transport (or, for the
+ * simulator's pending outcomes, reports them), and records the outcome. A delivery is marked SENT
+ * only after it was accepted, so a crash between the two means it is made again after its lease:
+ * at least once. `serve` runs it on a timer; tests call `deliverDue()` and `eraseExpiredCodes()`.
  */
 export class CallDeliveryWorker {
   private running = false;
@@ -39,6 +55,8 @@ export class CallDeliveryWorker {
   constructor(
     private readonly outbox: CallOutbox,
     private readonly transport: CallTransport,
+    private readonly simulator: SimulatedPlatform,
+    private readonly undeliverable: UndeliverableOutcomes,
     private readonly log: DeliveryLog,
     private readonly options: CallDeliveryOptions,
   ) {}
@@ -49,18 +67,29 @@ export class CallDeliveryWorker {
     this.pass = this.poll();
   }
 
-  /** Stops polling and waits for the calls in flight (each bounded by the transport's timeout). */
+  /** Stops polling and waits for the deliveries in flight (each bounded by the transport's timeout). */
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
     await this.pass;
   }
 
-  /** Claims one batch of due calls and delivers them; returns how many it attempted. */
+  /** Claims one batch of due deliveries and makes them; returns how many it attempted. */
   async deliverDue(): Promise<number> {
-    const calls = await this.outbox.claimDue(this.options.batchSize, this.options.leaseMs);
-    await Promise.all(calls.map((call) => this.deliver(call)));
-    return calls.length;
+    const deliveries = await this.outbox.claimDue(this.options.batchSize, this.options.leaseMs);
+    const accepted: Accepted[] = [];
+    await Promise.all(
+      deliveries.map(async (delivery) => {
+        const failure = await this.attempt(delivery, accepted);
+        if (failure === undefined) return;
+        await this.failed(delivery, failure).catch((error: unknown) =>
+          this.log.error({ err: error, deliveryId: delivery.id }, `could not record the failed ${what[delivery.type]}; it is retried after its lease`),
+        );
+      }),
+    );
+    // One transaction for the batch: a commit per delivery would bound the rate by the disk.
+    await this.outbox.markSent(accepted);
+    return deliveries.length;
   }
 
   eraseExpiredCodes(): Promise<number> {
@@ -79,37 +108,47 @@ export class CallDeliveryWorker {
     this.timer.unref();
   }
 
-  private async deliver(call: QueuedCall): Promise<void> {
-    let failure: string | undefined;
+  /** Makes one delivery; returns why it failed, if it did. */
+  private async attempt(delivery: Delivery, accepted: Accepted[]): Promise<string | undefined> {
     try {
-      await this.transport.place(call);
+      if (delivery.type === "simulatedCallOutcome" || delivery.type === "simulatedTextOutcome") {
+        await this.simulator.finish(delivery);
+        accepted.push({ delivery });
+      } else {
+        accepted.push({ delivery, followUp: await this.transport.place(delivery) });
+      }
+      return undefined;
     } catch (error) {
-      failure = (error as Error).message;
+      return (error as Error).message;
     }
-    const details = { callId: call.id, to: call.to, attempt: call.attempt };
-    if (failure === undefined) {
-      await this.outbox.markSent(call);
-    } else if (call.attempt >= this.options.maxAttempts) {
-      this.log.error({ ...details, error: failure }, `verification call failed after ${call.attempt} attempts`);
-      await this.outbox.markFailed(call, failure);
-    } else {
-      const delay = retryDelayMs(call.attempt, this.options.random);
-      this.log.warn({ ...details, error: failure }, `verification call attempt failed; retrying in ${Math.ceil(delay / 1000)} s`);
-      await this.outbox.markRetry(call, failure, delay);
+  }
+
+  private async failed(delivery: Delivery, failure: string): Promise<void> {
+    const details = { deliveryId: delivery.id, type: delivery.type, to: delivery.to, attempt: delivery.attempt };
+    if (delivery.attempt < this.options.maxAttempts) {
+      const delay = retryDelayMs(delivery.attempt, this.options.random);
+      this.log.warn({ ...details, error: failure }, `${what[delivery.type]} attempt failed; retrying in ${Math.ceil(delay / 1000)} s`);
+      await this.outbox.markRetry(delivery, failure, delay);
+      return;
     }
+    this.log.error({ ...details, error: failure }, `${what[delivery.type]} failed after ${delivery.attempt} attempts`);
+    if (!(await this.outbox.markFailed(delivery, failure))) return;
+    // A call or text the platform never took was never placed: it finishes UNDIALED, for nothing.
+    if (delivery.type === "call") await this.undeliverable.calls.reportOutcome(delivery.actionId!, { result: "UNDIALED", durationSeconds: 0 });
+    if (delivery.type === "text") await this.undeliverable.texts.reportOutcome(delivery.actionId!, { result: "UNDIALED" });
   }
 }
 
-/** The worker `config` asks for: calls POSTed to the webhook when one is set, else logged. */
-export function createCallDeliveryWorker(config: Config["calls"], outbox: CallOutbox, log: DeliveryLog): CallDeliveryWorker {
-  const { webhookUrl, webhookSecret, webhookTimeoutMs, maxAttempts } = config;
-  const transport =
-    webhookUrl && webhookSecret ? new WebhookCallTransport(webhookUrl, webhookSecret, webhookTimeoutMs) : new LogCallTransport(log);
-  return new CallDeliveryWorker(outbox, transport, log, {
-    maxAttempts,
-    leaseMs: webhookTimeoutMs + 60_000,
+/** The transport `config` asks for: the webhook when one is set, else the sandbox simulator. */
+export function deliveryOptions(config: Config["calls"]): CallDeliveryOptions {
+  return {
+    maxAttempts: config.maxAttempts,
+    leaseMs: config.webhookTimeoutMs + 60_000,
     pollIntervalMs: 1_000,
-    batchSize: 20,
+    batchSize: deliveryBatchSize,
     random: Math.random,
-  });
+  };
 }
+
+/** Deliveries claimed and made at once (measured in bench/calls.ts). */
+export const deliveryBatchSize = 100;

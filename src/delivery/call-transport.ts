@@ -1,8 +1,12 @@
-import type { QueuedCall } from "../services/call-outbox.js";
+import type { Delivery, NewDelivery } from "../services/call-outbox.js";
 
-/** Places a verification call, or throws why it could not; resolving means it was accepted. */
+/**
+ * Hands a delivery (a verification call, a call or a text) to the platform, or throws why it
+ * could not; resolving means it was accepted. What the acceptance leaves to do (the simulator's
+ * pending outcome) is queued in the same transaction that records it as delivered.
+ */
 export interface CallTransport {
-  place(call: QueuedCall): Promise<void>;
+  place(delivery: Delivery): Promise<NewDelivery | undefined>;
 }
 
 /** The part of a pino logger delivery uses (Fastify's logger is one). */
@@ -10,15 +14,6 @@ export interface DeliveryLog {
   info(details: object, message: string): void;
   warn(details: object, message: string): void;
   error(details: object, message: string): void;
-}
-
-/** The embedded default: no telephony, so the call is one log line a developer can read the code from. */
-export class LogCallTransport implements CallTransport {
-  constructor(private readonly log: DeliveryLog) {}
-
-  async place(call: QueuedCall): Promise<void> {
-    this.log.info({ callId: call.id, to: call.to, code: call.code }, `verification call to +${call.to}: "${call.message}"`);
-  }
 }
 
 /** For the CLI, which builds the services but never delivers calls. */

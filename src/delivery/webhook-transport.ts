@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import type { QueuedCall } from "../services/call-outbox.js";
+import type { Delivery } from "../services/call-outbox.js";
 import type { CallTransport } from "./call-transport.js";
 
 /**
@@ -10,7 +10,28 @@ export function webhookSignature(secret: string, timestamp: number, body: string
   return `t=${timestamp},v1=${createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex")}`;
 }
 
-/** POSTs each call as JSON to the operator's URL; any 2xx within the timeout is delivered. */
+/**
+ * The JSON a delivery is POSTed as. A verification call keeps the fields it always had; a call or
+ * a text carries what was sent (README, "Calls and texts").
+ */
+export function webhookBody(delivery: Delivery): string {
+  if (delivery.type === "callerIdVerification") {
+    return JSON.stringify({
+      id: delivery.id,
+      type: delivery.type,
+      accountId: delivery.accountId,
+      to: delivery.to,
+      code: delivery.code,
+      message: delivery.message,
+      attempt: delivery.attempt,
+      created: delivery.created,
+      expiresAt: delivery.codeExpiresAt,
+    });
+  }
+  return JSON.stringify({ id: delivery.id, type: delivery.type, ...delivery.payload, attempt: delivery.attempt });
+}
+
+/** POSTs each delivery as JSON to the operator's URL; any 2xx within the timeout is delivered. */
 export class WebhookCallTransport implements CallTransport {
   constructor(
     private readonly url: string,
@@ -18,18 +39,8 @@ export class WebhookCallTransport implements CallTransport {
     private readonly timeoutMs: number,
   ) {}
 
-  async place(call: QueuedCall): Promise<void> {
-    const body = JSON.stringify({
-      id: call.id,
-      type: "callerIdVerification",
-      accountId: call.accountId,
-      to: call.to,
-      code: call.code,
-      message: call.message,
-      attempt: call.attempt,
-      created: call.created,
-      expiresAt: call.codeExpiresAt,
-    });
+  async place(delivery: Delivery): Promise<undefined> {
+    const body = webhookBody(delivery);
     // Wall-clock time, not the service clock: the receiver compares it with its own clock.
     const timestamp = Math.floor(Date.now() / 1000);
     const signal = AbortSignal.timeout(this.timeoutMs);
@@ -40,7 +51,7 @@ export class WebhookCallTransport implements CallTransport {
         headers: {
           "content-type": "application/json",
           "user-agent": "switchboard",
-          "x-switchboard-call-id": call.id,
+          "x-switchboard-call-id": delivery.id,
           "x-switchboard-signature": webhookSignature(this.secret, timestamp, body),
         },
         body,
@@ -53,7 +64,7 @@ export class WebhookCallTransport implements CallTransport {
     }
     if (response.status >= 200 && response.status < 300) {
       await response.body?.cancel();
-      return;
+      return undefined;
     }
     const text = await response.text().catch(() => "");
     throw new Error(`webhook answered HTTP ${response.status}${text ? `: ${text.slice(0, 200)}` : ""}`);

@@ -77,7 +77,7 @@ export class AccountService {
   }
 
   async list(page: PageRequest): Promise<Page<Account>> {
-    return findPage(this.db.selectFrom("account"), page, (q) => q.selectAll().orderBy("id"), toAccount);
+    return findPage(this.db, this.db.selectFrom("account"), page, (q) => q.selectAll().orderBy("id"), toAccount);
   }
 
   async count(): Promise<number> {

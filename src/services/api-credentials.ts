@@ -60,7 +60,7 @@ export class ApiCredentialService {
   async find(accountId: number, filter: { name?: string }, page: PageRequest): Promise<Page<ApiCredential>> {
     let query = this.db.selectFrom("api_credential").where("account_id", "=", accountId);
     if (filter.name !== undefined) query = query.where("name", "=", filter.name);
-    return findPage(query, page, (q) => q.selectAll().orderBy("id"), toCredential);
+    return findPage(this.db, query, page, (q) => q.selectAll().orderBy("id"), toCredential);
   }
 
   async get(accountId: number, id: number): Promise<ApiCredential> {

@@ -47,7 +47,9 @@ export interface UsageCharge {
   payAsYouGoCredits: number;
 }
 
-export type Usage = { kind: "CALL"; time: number; callId: number; minutes: number } | { kind: "TEXT"; time: number; texts: number; externalId?: string };
+export type Usage =
+  | { kind: "CALL"; time: number; callId: number; minutes: number }
+  | { kind: "TEXT"; time: number; texts: number; externalId?: string; textId?: number };
 
 export interface TextUsage {
   id: number;
@@ -63,6 +65,10 @@ export interface BillingTransaction {
   now: number;
   /** Appends the usage to the ledger and takes its credits from the plan, then pay-as-you-go. */
   charge(usage: Usage): Promise<{ id: number; charge: UsageCharge }>;
+  /** The account's plan (credits in ten-thousandths). */
+  plan: Plan;
+  /** Plan credits left this month plus pay-as-you-go credits, in ten-thousandths, as of now in this transaction. */
+  remainingCredits(): number;
 }
 
 export class BillingService {
@@ -244,11 +250,13 @@ export class BillingService {
 
       const plan = this.planOf(row);
       let planUsed = row.plan_credits_used;
+      let payAsYouGo = row.pay_as_you_go;
       const charge = async (usage: Usage) => {
         const credits = usage.kind === "CALL" ? usage.minutes * plan.creditsPerCallMinute : usage.texts * plan.creditsPerText;
         const fromPlan = Math.min(credits, Math.max(0, plan.monthlyCredits - planUsed));
         const fromPayAsYouGo = credits - fromPlan;
         planUsed += fromPlan;
+        payAsYouGo -= fromPayAsYouGo;
         await trx
           .updateTable("billing_account")
           .set((eb) => ({
@@ -265,6 +273,7 @@ export class BillingService {
             time: usage.time,
             charged_at: now,
             call_id: usage.kind === "CALL" ? usage.callId : null,
+            text_id: usage.kind === "TEXT" ? (usage.textId ?? null) : null,
             external_id: usage.kind === "TEXT" ? (usage.externalId ?? null) : null,
             call_minutes: usage.kind === "CALL" ? usage.minutes : 0,
             texts: usage.kind === "TEXT" ? usage.texts : 0,
@@ -276,7 +285,8 @@ export class BillingService {
           .executeTakeFirstOrThrow();
         return { id: inserted.id, charge: chargeOf({ credits, plan_credits: fromPlan, pay_as_you_go_credits: fromPayAsYouGo }) };
       };
-      return work({ trx, now, charge });
+      const remainingCredits = () => Math.max(0, plan.monthlyCredits - planUsed) + payAsYouGo;
+      return work({ trx, now, charge, plan, remainingCredits });
     });
   }
 

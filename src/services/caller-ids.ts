@@ -44,8 +44,8 @@ export class CallerIdService {
   ) {}
 
   /** The account's verified numbers, in the order they were first asked for. */
-  async listVerified(accountId: number): Promise<string[]> {
-    const rows = await this.db
+  async listVerified(accountId: number, db: Kysely<Tables> = this.db): Promise<string[]> {
+    const rows = await db
       .selectFrom("caller_id")
       .select("phone_number")
       .where("account_id", "=", accountId)
@@ -141,6 +141,7 @@ export class CallerIdService {
       .select("created")
       .where("account_id", "=", accountId)
       .where("to_number", "=", number)
+      .where("type", "=", "callerIdVerification")
       .where("created", ">", now - resendIntervalSeconds * 1000)
       .orderBy("created", "desc")
       .limit(1)
@@ -157,6 +158,7 @@ export class CallerIdService {
       .selectFrom("call_outbox")
       .select("created")
       .where("account_id", "=", accountId)
+      .where("type", "=", "callerIdVerification")
       .where("created", ">", now - hourMs)
       .orderBy("created", "desc")
       .limit(1)

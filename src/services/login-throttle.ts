@@ -93,6 +93,7 @@ export class LoginThrottle {
       .where("attempts", ">=", maxFailures)
       .where("window_start", ">", this.options.now() - failureWindowMs);
     return findPage(
+      this.db,
       lockedOut,
       page,
       (q) => q.select(["username", "attempts", "window_start"]).orderBy("window_start").orderBy("username"),

@@ -145,7 +145,7 @@ export class MediaService {
       const pattern = `%${filter.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       query = query.where(sql<boolean>`lower(name) like ${pattern} escape '\\'`);
     }
-    return findPage(query, page, (q) => q.selectAll().orderBy("id"), (row) => toMedia(row, publicBase));
+    return findPage(this.db, query, page, (q) => q.selectAll().orderBy("id"), (row) => toMedia(row, publicBase));
   }
 
   /** The file for `/media/{id}.{extension}`: the stored bytes, or a rendition in another audio format. */
@@ -271,7 +271,7 @@ export class MediaService {
   }
 }
 
-function toMedia(row: MediaRow, publicBase: string): Media {
+export function toMedia(row: MediaRow, publicBase: string): Media {
   const format = mediaFormats[row.format as MediaFormat];
   return {
     id: row.id,

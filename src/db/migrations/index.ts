@@ -8,6 +8,7 @@ import { loginFailureTimeIndex } from "./0005-login-failure-time-index.js";
 import { consoleSessions } from "./0006-console-sessions.js";
 import { loginThrottle } from "./0007-login-throttle.js";
 import { blobKeyIndexes } from "./0008-blob-key-indexes.js";
+import { callsAndTexts } from "./0009-calls-and-texts.js";
 
 // Migrations are listed here, in order, rather than discovered on disk: the same list runs from
 // the TypeScript sources in tests and from dist/ in production.
@@ -21,6 +22,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     "0006-console-sessions": consoleSessions(dialect),
     "0007-login-throttle": loginThrottle,
     "0008-blob-key-indexes": blobKeyIndexes,
+    "0009-calls-and-texts": callsAndTexts(dialect),
   };
   return { getMigrations: async () => migrations };
 }

@@ -1,0 +1,116 @@
+import type { Kysely, SelectQueryBuilder } from "kysely";
+import type { ActionState, Tables } from "../db/tables.js";
+import { BadRequest } from "../errors.js";
+
+// What calls and texts share: CallFire calls both "actions", with the same states, batches,
+// campaigns, labels and list filters.
+
+/** Every state CallFire names; ours are READY, SELECTED and FINISHED (the others filter to nothing). */
+export const actionStates = ["READY", "SELECTED", "CALLBACK", "FINISHED", "DISABLED", "DNC", "DUP", "INVALID", "TIMEOUT", "PERIOD_LIMIT"] as const;
+
+export const callResults = [
+  "LA",
+  "AM",
+  "BUSY",
+  "DNC",
+  "XFER",
+  "NO_ANS",
+  "XFER_LEG",
+  "INTERNAL_ERROR",
+  "CARRIER_ERROR",
+  "CARRIER_TEMP_ERROR",
+  "UNDIALED",
+  "SD",
+  "POSTPONED",
+  "ABANDONED",
+  "SKIPPED",
+] as const;
+export type CallResult = (typeof callResults)[number];
+
+export const textResults = ["SENT", "RECEIVED", "DNT", "TOO_BIG", "INTERNAL_ERROR", "CARRIER_ERROR", "CARRIER_TEMP_ERROR", "UNDIALED"] as const;
+export type TextResult = (typeof textResults)[number];
+
+export const voices = ["MALE1", "FEMALE1", "FEMALE2", "SPANISH1", "FRENCHCANADIAN1"] as const;
+export type Voice = (typeof voices)[number];
+
+/** At most this many recipients per sendCalls or sendTexts request. */
+export const maxRecipients = 1_000;
+export const maxLabels = 20;
+
+/** findCalls / findTexts filters, as the operations name them. */
+export interface ActionFilter {
+  id?: number[];
+  /** 0: the ones sent without a campaign ("Use id=0 for the campaignId parameter to query for all calls sent through the POST /calls API"). */
+  campaignId?: number;
+  batchId?: number;
+  fromNumber?: string;
+  toNumber?: string;
+  label?: string;
+  states?: string[];
+  results?: string[];
+  inbound?: boolean;
+  /** On `created`: [intervalBegin, intervalEnd]. */
+  intervalBegin?: number;
+  intervalEnd?: number;
+}
+
+/** A comma list of enum values (`states=READY,FINISHED`), each checked. */
+export function parseEnumList(text: string | undefined, allowed: readonly string[], name: string): string[] | undefined {
+  if (text === undefined) return undefined;
+  const values = text.split(",").map((value) => value.trim()).filter((value) => value !== "");
+  for (const value of values) {
+    if (!allowed.includes(value)) throw new BadRequest(`${name}: "${value}" is not one of ${allowed.join(", ")}`);
+  }
+  return values.length > 0 ? values : undefined;
+}
+
+export function parseLabels(labels: string[] | undefined, name: string): string[] {
+  const unique = [...new Set(labels ?? [])];
+  if (unique.length > maxLabels) throw new BadRequest(`${name}: at most ${maxLabels} labels`);
+  for (const label of unique) {
+    if (label.length < 1 || label.length > 255) throw new BadRequest(`${name}: each label must be 1 to 255 characters`);
+  }
+  return unique;
+}
+
+export function jsonOrNull(value: object | undefined): string | null {
+  return value === undefined || (Array.isArray(value) ? value.length === 0 : Object.keys(value).length === 0) ? null : JSON.stringify(value);
+}
+
+export function parsedJson<T>(text: string | null): T | undefined {
+  return text === null ? undefined : (JSON.parse(text) as T);
+}
+
+type ActionTable = "call" | "text";
+
+/**
+ * The filtered list of one account's calls or texts. Every filter has an index of its own that
+ * ends in the list's order (src/db/migrations/0006-calls-and-texts.ts).
+ */
+export function filteredActions<T extends ActionTable>(db: Kysely<Tables>, table: T, accountId: number, filter: ActionFilter): SelectQueryBuilder<Tables, T, object> {
+  // Both tables have every column filtered on, under the same names: typed as one of them.
+  let query = db.selectFrom(table as "call").where("account_id", "=", accountId);
+  if (filter.id !== undefined) query = query.where("id", "in", filter.id);
+  if (filter.campaignId === 0) query = query.where("campaign_id", "is", null);
+  else if (filter.campaignId !== undefined) query = query.where("campaign_id", "=", filter.campaignId);
+  if (filter.batchId !== undefined) query = query.where("batch_id", "=", filter.batchId);
+  if (filter.fromNumber !== undefined) query = query.where("from_number", "=", filter.fromNumber);
+  if (filter.toNumber !== undefined) query = query.where("to_number", "=", filter.toNumber);
+  if (filter.states !== undefined) query = query.where("state", "in", filter.states as ActionState[]);
+  if (filter.results !== undefined) query = query.where("final_result", "in", filter.results);
+  if (filter.inbound !== undefined) query = query.where("inbound", "=", filter.inbound ? 1 : 0);
+  if (filter.intervalBegin !== undefined) query = query.where("created", ">=", filter.intervalBegin);
+  if (filter.intervalEnd !== undefined) query = query.where("created", "<=", filter.intervalEnd);
+  if (filter.label !== undefined) {
+    const labels = table === "call" ? "call_label" : "text_label";
+    const key = table === "call" ? "call_id" : "text_id";
+    query = query.where("id", "in", (eb) =>
+      eb
+        .selectFrom(labels as "call_label")
+        .select(key as "call_id")
+        .where("account_id", "=", accountId)
+        .where("label", "=", filter.label!),
+    );
+  }
+  return query as unknown as SelectQueryBuilder<Tables, T, object>;
+}
