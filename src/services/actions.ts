@@ -1,5 +1,5 @@
-import type { Kysely, SelectQueryBuilder } from "kysely";
-import type { ActionState, Tables } from "../db/tables.js";
+import { sql, type Kysely, type SelectQueryBuilder } from "kysely";
+import type { Tables } from "../db/tables.js";
 import { BadRequest } from "../errors.js";
 
 // What calls and texts share: CallFire calls both "actions", with the same states, batches,
@@ -88,28 +88,29 @@ type ActionTable = "call" | "text";
  * ends in the list's order (src/db/migrations/0006-calls-and-texts.ts).
  */
 export function filteredActions<T extends ActionTable>(db: Kysely<Tables>, table: T, accountId: number, filter: ActionFilter): SelectQueryBuilder<Tables, T, object> {
-  // Both tables have every column filtered on, under the same names: typed as one of them.
-  let query = db.selectFrom(table as "call").where("account_id", "=", accountId);
-  if (filter.id !== undefined) query = query.where("id", "in", filter.id);
-  if (filter.campaignId === 0) query = query.where("campaign_id", "is", null);
-  else if (filter.campaignId !== undefined) query = query.where("campaign_id", "=", filter.campaignId);
-  if (filter.batchId !== undefined) query = query.where("batch_id", "=", filter.batchId);
-  if (filter.fromNumber !== undefined) query = query.where("from_number", "=", filter.fromNumber);
-  if (filter.toNumber !== undefined) query = query.where("to_number", "=", filter.toNumber);
-  if (filter.states !== undefined) query = query.where("state", "in", filter.states as ActionState[]);
-  if (filter.results !== undefined) query = query.where("final_result", "in", filter.results);
-  if (filter.inbound !== undefined) query = query.where("inbound", "=", filter.inbound ? 1 : 0);
-  if (filter.intervalBegin !== undefined) query = query.where("created", ">=", filter.intervalBegin);
-  if (filter.intervalEnd !== undefined) query = query.where("created", "<=", filter.intervalEnd);
+  // Qualified: the lists join the usage ledger, which has columns of the same names.
+  const column = (name: string) => sql.ref<number | string | null>(`${table}.${name}`);
+  let query = db.selectFrom(table as "call").where(column("account_id"), "=", accountId);
+  if (filter.id !== undefined) query = query.where(column("id"), "in", filter.id);
+  if (filter.campaignId === 0) query = query.where(column("campaign_id"), "is", null);
+  else if (filter.campaignId !== undefined) query = query.where(column("campaign_id"), "=", filter.campaignId);
+  if (filter.batchId !== undefined) query = query.where(column("batch_id"), "=", filter.batchId);
+  if (filter.fromNumber !== undefined) query = query.where(column("from_number"), "=", filter.fromNumber);
+  if (filter.toNumber !== undefined) query = query.where(column("to_number"), "=", filter.toNumber);
+  if (filter.states !== undefined) query = query.where(column("state"), "in", filter.states);
+  if (filter.results !== undefined) query = query.where(column("final_result"), "in", filter.results);
+  if (filter.inbound !== undefined) query = query.where(column("inbound"), "=", filter.inbound ? 1 : 0);
+  if (filter.intervalBegin !== undefined) query = query.where(column("created"), ">=", filter.intervalBegin);
+  if (filter.intervalEnd !== undefined) query = query.where(column("created"), "<=", filter.intervalEnd);
   if (filter.label !== undefined) {
     const labels = table === "call" ? "call_label" : "text_label";
     const key = table === "call" ? "call_id" : "text_id";
-    query = query.where("id", "in", (eb) =>
+    query = query.where(column("id"), "in", (eb) =>
       eb
         .selectFrom(labels as "call_label")
-        .select(key as "call_id")
-        .where("account_id", "=", accountId)
-        .where("label", "=", filter.label!),
+        .select(sql.ref<number>(`${labels}.${key}`).as("id"))
+        .where(sql.ref(`${labels}.account_id`), "=", accountId)
+        .where(sql.ref(`${labels}.label`), "=", filter.label!),
     );
   }
   return query as unknown as SelectQueryBuilder<Tables, T, object>;
