@@ -27,7 +27,9 @@ export function testClock(start = Date.now()) {
  * A database that outlives the apps built on it, reopened as a restarted server would: a temp
  * SQLite directory, or a fresh PostgreSQL schema.
  */
-export async function persistentTestDatabase(dialect: DialectName): Promise<{ open(): Promise<Database>; drop(): Promise<void> }> {
+export async function persistentTestDatabase(
+  dialect: DialectName,
+): Promise<{ dataDir: string; schema?: string; open(): Promise<Database>; drop(): Promise<void> }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "switchboard-callerids-"));
   const schema = `test_${randomBytes(6).toString("hex")}`;
   const admin = async (query: string) => {
@@ -38,6 +40,8 @@ export async function persistentTestDatabase(dialect: DialectName): Promise<{ op
   };
   if (dialect === "postgres") await admin(`create schema ${schema}`);
   return {
+    dataDir,
+    schema: dialect === "postgres" ? schema : undefined,
     async open() {
       const database = dialect === "sqlite" ? openDatabase({ dataDir }) : openDatabase({ url: postgresUrl, dataDir, schema });
       await database.migrate();
