@@ -7,8 +7,11 @@ import { createBlobStore } from "./blobs/index.js";
 import { ConfigError, loadConfig, settings, type Config, type RawSettings, type SettingName } from "./config.js";
 import { prepareDataDir } from "./data-dir.js";
 import { sqliteFile } from "./db/database.js";
+import type { DeliveryType } from "./db/tables.js";
 import { ApiError } from "./errors.js";
+import { callResults, textResults, type CallResult, type TextResult } from "./services/actions.js";
 import type { BillingSummary } from "./services/billing.js";
+import { deliveryTypes } from "./services/call-outbox.js";
 import { throttledUsername } from "./services/login-throttle.js";
 import { openReachableDatabase, serve } from "./serve.js";
 import { createServices, type Services } from "./server.js";
@@ -146,12 +149,15 @@ withSettings(
     .option("--account-id <id>", "only this account's calls")
     .option("--to <number>", "only calls to this number")
     .addOption(new Option("--status <status>", "only calls in this status").choices(["PENDING", "SENT", "FAILED"]))
+    .addOption(new Option("--type <type>", "only deliveries of this type").choices(deliveryTypes))
     .option("--limit <n>", "page size (1-1000)", "100")
     .option("--offset <n>", "page offset", "0")
     .option("--json", "print JSON"),
   storageSettings,
 ).action(
-  async (options: RawSettings & { json?: boolean; accountId?: string; to?: string; status?: "PENDING" | "SENT" | "FAILED"; limit: string; offset: string }) =>
+  async (
+    options: RawSettings & { json?: boolean; accountId?: string; to?: string; status?: "PENDING" | "SENT" | "FAILED"; type?: DeliveryType; limit: string; offset: string },
+  ) =>
     withServices(
       options,
       (services) =>
@@ -160,6 +166,7 @@ withSettings(
             accountId: options.accountId === undefined ? undefined : wholeNumber(options.accountId, 1, Number.MAX_SAFE_INTEGER, "--account-id"),
             to: options.to,
             status: options.status,
+            type: options.type,
           },
           { limit: wholeNumber(options.limit, 1, 1000, "--limit"), offset: wholeNumber(options.offset, 0, 2 ** 31 - 1, "--offset") },
         ),
@@ -259,10 +266,10 @@ withSettings(
   ),
 );
 
+const callCommand = program.command("call").description("calls, as the operator's telephony reports them");
+
 withSettings(
-  program
-    .command("call")
-    .description("calls, as the operator's telephony reports them")
+  callCommand
     .command("ingest")
     .description("record a finished call, charge it, and attach its recording (what a telephony hook runs)")
     .requiredOption("--account <id>", "account id")
@@ -320,6 +327,58 @@ withSettings(
           ...(recording ? [`recording ${recording.id} "${recording.name}": ${recording.state}, ${recording.lengthInSeconds} s, ${recording.mp3Url}`] : []),
         ].join("\n"),
     ),
+);
+
+withSettings(
+  callCommand
+    .command("outcome")
+    .description("report how a sent call went: it is FINISHED and charged its started minutes, once (running again is safe)")
+    .requiredOption("--id <id>", "call id")
+    .addOption(new Option("--result <result>", "the call's result").choices([...callResults]).makeOptionMandatory())
+    .requiredOption("--duration <seconds>", "how long it was connected, in whole seconds")
+    .option("--finish-time <time>", "when it ended: unix milliseconds or ISO 8601 (default now)")
+    .option("--caller-name <name>", "the caller name the platform saw")
+    .option("--json", "print JSON"),
+  storageSettings,
+).action(async (options: RawSettings & { json?: boolean; id: string; result: CallResult; duration: string; finishTime?: string; callerName?: string }) =>
+  withServices(
+    options,
+    async (services) =>
+      (
+        await services.calls.reportOutcome(wholeNumber(options.id, 1, Number.MAX_SAFE_INTEGER, "--id"), {
+          result: options.result,
+          durationSeconds: wholeNumber(options.duration, 0, Number.MAX_SAFE_INTEGER, "--duration"),
+          finishTime: options.finishTime === undefined ? undefined : timeArgument(options.finishTime, "--finish-time"),
+          callerName: options.callerName,
+        })
+      ).call,
+    (call) => `call ${call.id}: ${call.result}, ${call.durationSeconds} s, ${call.charge?.minutes ?? 0} minute(s) charged, ${call.charge?.credits ?? 0} credit(s)`,
+  ),
+);
+
+withSettings(
+  program
+    .command("text")
+    .description("texts, as the operator's platform reports them")
+    .command("outcome")
+    .description("report how a sent text went: it is FINISHED and, if delivered, charged its segments, once")
+    .requiredOption("--id <id>", "text id")
+    .addOption(new Option("--result <result>", "the text's result").choices([...textResults]).makeOptionMandatory())
+    .option("--finish-time <time>", "when it was delivered or failed: unix milliseconds or ISO 8601 (default now)")
+    .option("--json", "print JSON"),
+  storageSettings,
+).action(async (options: RawSettings & { json?: boolean; id: string; result: TextResult; finishTime?: string }) =>
+  withServices(
+    options,
+    async (services) =>
+      (
+        await services.texts.reportOutcome(wholeNumber(options.id, 1, Number.MAX_SAFE_INTEGER, "--id"), {
+          result: options.result,
+          finishTime: options.finishTime === undefined ? undefined : timeArgument(options.finishTime, "--finish-time"),
+        })
+      ).text,
+    (text) => `text ${text.id}: ${text.result}, ${text.charge?.texts ?? 0} text(s) charged, ${text.charge?.credits ?? 0} credit(s)`,
+  ),
 );
 
 function missingDatabase(config: Config): ConfigError {

@@ -90,4 +90,37 @@ describe("the switchboard billing and call commands", () => {
       stderr: "switchboard: --recording: /nonexistent.wav is not a file\n",
     });
   });
+
+  it("reports a sent call's and a sent text's outcome once, and says when another would change it", async () => {
+    const config = loadConfig({ dataDir, logLevel: "silent" }, {});
+    const database = openDatabase({ dataDir });
+    const converter = new AudioConverter();
+    let callId: number;
+    let textId: number;
+    try {
+      const services = createServices({ config, database, blobs: new FsBlobStore(path.join(dataDir, "blobs")), converter });
+      await services.callerIds.sendCode(1, "12135551189");
+      const [verification] = (await services.outbox.list({ type: "callerIdVerification" }, { limit: 1, offset: 0 })).items;
+      expect(await services.callerIds.verify(1, "12135551189", verification!.code!)).toBe(true);
+      await services.billing.addCredits(1, 10);
+      callId = (await services.callSender.send(1, [{ phoneNumber: "13105550100", liveMessage: "hi" }], {}, "http://localhost")).items[0]!.id;
+      textId = (await services.textSender.send(1, [{ phoneNumber: "13105550100", message: "hi" }], {}, "http://localhost")).items[0]!.id;
+    } finally {
+      await converter.close();
+      await database.close();
+    }
+
+    // Unanswered: a call that lasted would have started before its account, created moments ago.
+    const args = ["call", "outcome", "--id", String(callId), "--result", "NO_ANS", "--duration", "0", "--finish-time", String(Date.now())];
+    const first = await runCli(args, env);
+    expect(first.stderr).toBe("");
+    expect(first).toMatchObject({ code: 0, stdout: `call ${callId}: NO_ANS, 0 s, 0 minute(s) charged, 0 credit(s)\n` });
+    expect(await runCli(args, env)).toMatchObject({ code: 0, stdout: `call ${callId}: NO_ANS, 0 s, 0 minute(s) charged, 0 credit(s)\n` });
+    expect(await runCli(["call", "outcome", "--id", String(callId), "--result", "BUSY", "--duration", "0"], env)).toMatchObject({
+      code: 3,
+      stderr: `switchboard: call ${callId} already finished with result NO_ANS after 0 s; its outcome cannot change\n`,
+    });
+    expect((await runCli(["call", "outcome", "--id", String(callId), "--result", "GREAT", "--duration", "1"], env)).code).not.toBe(0);
+    expect(await runCli(["text", "outcome", "--id", String(textId), "--result", "SENT"], env)).toMatchObject({ code: 0, stdout: `text ${textId}: SENT, 1 text(s) charged, 1 credit(s)\n` });
+  });
 });

@@ -78,6 +78,8 @@ export interface Accepted {
 
 const verification = "callerIdVerification" satisfies DeliveryType;
 
+export const deliveryTypes: DeliveryType[] = [verification, "call", "text", "simulatedCallOutcome", "simulatedTextOutcome"];
+
 /** Writes a verification call to place; `db` is the caller's transaction. */
 export async function queueCall(
   db: Kysely<Tables>,
