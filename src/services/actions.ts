@@ -1,4 +1,4 @@
-import { sql, type Kysely, type SelectQueryBuilder } from "kysely";
+import { sql, type Kysely, type RawBuilder, type SelectQueryBuilder } from "kysely";
 import type { Tables } from "../db/tables.js";
 import { BadRequest } from "../errors.js";
 
@@ -83,14 +83,33 @@ export function parsedJson<T>(text: string | null): T | undefined {
 
 type ActionTable = "call" | "text";
 
+/** A list query and its order: newest first, `created desc, id desc`. */
+export interface ActionList<T extends ActionTable> {
+  query: SelectQueryBuilder<Tables, T, object>;
+  newestFirst: [RawBuilder<number>, RawBuilder<number>];
+}
+
 /**
  * The filtered list of one account's calls or texts. Every filter has an index of its own that
- * ends in the list's order (src/db/migrations/0006-calls-and-texts.ts).
+ * ends in the list's order (src/db/migrations/0006-calls-and-texts.ts). A label filter starts
+ * from the label table, whose index is in the same order (it copies `created`), so a page reads
+ * only its rows however many the label has.
  */
-export function filteredActions<T extends ActionTable>(db: Kysely<Tables>, table: T, accountId: number, filter: ActionFilter): SelectQueryBuilder<Tables, T, object> {
+export function filteredActions<T extends ActionTable>(db: Kysely<Tables>, table: T, accountId: number, filter: ActionFilter): ActionList<T> {
   // Qualified: the lists join the usage ledger, which has columns of the same names.
   const column = (name: string) => sql.ref<number | string | null>(`${table}.${name}`);
-  let query = db.selectFrom(table as "call").where(column("account_id"), "=", accountId);
+  let query = db.selectFrom(table as "call");
+  let newestFirst: ActionList<T>["newestFirst"] = [sql.ref<number>(`${table}.created`), sql.ref<number>(`${table}.id`)];
+  if (filter.label !== undefined) {
+    const labels = table === "call" ? "call_label" : "text_label";
+    const key = table === "call" ? "call_id" : "text_id";
+    query = query
+      .innerJoin(labels as "call_label", (join) => join.on(sql.ref(`${labels}.${key}`), "=", sql.ref(`${table}.id`)))
+      .where(sql.ref(`${labels}.account_id`), "=", accountId)
+      .where(sql.ref(`${labels}.label`), "=", filter.label) as unknown as typeof query;
+    newestFirst = [sql.ref<number>(`${labels}.created`), sql.ref<number>(`${labels}.${key}`)];
+  }
+  query = query.where(column("account_id"), "=", accountId);
   if (filter.id !== undefined) query = query.where(column("id"), "in", filter.id);
   if (filter.campaignId === 0) query = query.where(column("campaign_id"), "is", null);
   else if (filter.campaignId !== undefined) query = query.where(column("campaign_id"), "=", filter.campaignId);
@@ -102,16 +121,5 @@ export function filteredActions<T extends ActionTable>(db: Kysely<Tables>, table
   if (filter.inbound !== undefined) query = query.where(column("inbound"), "=", filter.inbound ? 1 : 0);
   if (filter.intervalBegin !== undefined) query = query.where(column("created"), ">=", filter.intervalBegin);
   if (filter.intervalEnd !== undefined) query = query.where(column("created"), "<=", filter.intervalEnd);
-  if (filter.label !== undefined) {
-    const labels = table === "call" ? "call_label" : "text_label";
-    const key = table === "call" ? "call_id" : "text_id";
-    query = query.where(column("id"), "in", (eb) =>
-      eb
-        .selectFrom(labels as "call_label")
-        .select(sql.ref<number>(`${labels}.${key}`).as("id"))
-        .where(sql.ref(`${labels}.account_id`), "=", accountId)
-        .where(sql.ref(`${labels}.label`), "=", filter.label!),
-    );
-  }
-  return query as unknown as SelectQueryBuilder<Tables, T, object>;
+  return { query: query as unknown as SelectQueryBuilder<Tables, T, object>, newestFirst };
 }

@@ -241,23 +241,8 @@ export class CallService {
 
   /** findCalls: newest first. */
   async find(accountId: number, query: CallQuery, page: PageRequest, publicBase: string): Promise<Page<Call>> {
-    const filter: ActionFilter = {
-      ...query,
-      states: parseEnumList(query.states, actionStates, "states"),
-      results: parseEnumList(query.results, callResults, "results"),
-    };
-    if (filter.fromNumber !== undefined) filter.fromNumber = parsePhoneNumber(filter.fromNumber, "fromNumber");
-    if (filter.toNumber !== undefined) filter.toNumber = parsePhoneNumber(filter.toNumber, "toNumber");
-    const filtered = filteredActions(this.db, "call", accountId, filter);
-    const rows = await filtered
-      .leftJoin("usage_charge", "usage_charge.call_id", "call.id")
-      .selectAll("call")
-      .select(["usage_charge.credits", "usage_charge.plan_credits", "usage_charge.pay_as_you_go_credits", "usage_charge.call_minutes"])
-      .orderBy("call.created", "desc")
-      .orderBy("call.id", "desc")
-      .limit(page.limit)
-      .offset(page.offset)
-      .execute();
+    const { filtered, rows: pageQuery } = callListQuery(this.db, accountId, query, page);
+    const rows = await pageQuery.execute();
     const totalCount =
       rows.length < page.limit && (rows.length > 0 || page.offset === 0) ? page.offset + rows.length : await boundedCount(this.db, filtered);
     return { items: await this.toCalls(accountId, rows, publicBase), limit: page.limit, offset: page.offset, totalCount };
@@ -284,6 +269,27 @@ export class CallService {
     const recordings = await this.recordings.forCalls(accountId, finished, publicBase);
     return rows.map((row) => toCall(row, recordings.get(row.id)));
   }
+}
+
+/** findCalls' queries: the filtered calls (what the count reads) and one page of them with their charges. */
+export function callListQuery(db: Kysely<Tables>, accountId: number, query: CallQuery, page: PageRequest) {
+  const filter: ActionFilter = {
+    ...query,
+    states: parseEnumList(query.states, actionStates, "states"),
+    results: parseEnumList(query.results, callResults, "results"),
+  };
+  if (filter.fromNumber !== undefined) filter.fromNumber = parsePhoneNumber(filter.fromNumber, "fromNumber");
+  if (filter.toNumber !== undefined) filter.toNumber = parsePhoneNumber(filter.toNumber, "toNumber");
+  const { query: filtered, newestFirst } = filteredActions(db, "call", accountId, filter);
+  const rows = filtered
+    .leftJoin("usage_charge", "usage_charge.call_id", "call.id")
+    .selectAll("call")
+    .select(["usage_charge.credits", "usage_charge.plan_credits", "usage_charge.pay_as_you_go_credits", "usage_charge.call_minutes"])
+    .orderBy(newestFirst[0], "desc")
+    .orderBy(newestFirst[1], "desc")
+    .limit(page.limit)
+    .offset(page.offset);
+  return { filtered, rows };
 }
 
 function checkDuration(durationSeconds: number): void {

@@ -42,8 +42,13 @@ export async function findPage<DB, TB extends keyof DB, Row, Item>(
 
 /** The number of matches, or -1 if there are more than `countLimit`. */
 export async function boundedCount<DB, TB extends keyof DB>(db: Kysely<DB>, filtered: SelectQueryBuilder<DB, TB, object>): Promise<number> {
-  const matching = filtered.select(sql.lit(1).as("one")).limit(countLimit + 1);
-  const { rows } = await sql<{ n: number | string }>`select count(*) as n from (${matching}) as matching`.execute(db);
+  const { rows } = await boundedCountQuery(filtered).execute(db);
   const n = Number(rows[0]!.n);
   return n > countLimit ? -1 : n;
+}
+
+/** Counts at most `countLimit` + 1 matches: reading that many index entries bounds the cost. */
+export function boundedCountQuery<DB, TB extends keyof DB>(filtered: SelectQueryBuilder<DB, TB, object>) {
+  const matching = filtered.select(sql.lit(1).as("one")).limit(countLimit + 1);
+  return sql<{ n: number | string }>`select count(*) as n from (${matching}) as matching`;
 }

@@ -235,13 +235,13 @@ export class TextService {
     };
     if (filter.fromNumber !== undefined) filter.fromNumber = parsePhoneNumber(filter.fromNumber, "fromNumber");
     if (filter.toNumber !== undefined) filter.toNumber = parsePhoneNumber(filter.toNumber, "toNumber");
-    const filtered = filteredActions(this.db, "text", accountId, filter);
+    const { query: filtered, newestFirst } = filteredActions(this.db, "text", accountId, filter);
     const rows = await filtered
       .leftJoin("usage_charge", "usage_charge.text_id", "text.id")
       .selectAll("text")
       .select(["usage_charge.credits", "usage_charge.plan_credits", "usage_charge.pay_as_you_go_credits", "usage_charge.texts"])
-      .orderBy("text.created", "desc")
-      .orderBy("text.id", "desc")
+      .orderBy(newestFirst[0], "desc")
+      .orderBy(newestFirst[1], "desc")
       .limit(page.limit)
       .offset(page.offset)
       .execute();
