@@ -67,7 +67,7 @@ export interface CallRecord {
   finishTime: number;
   callerName?: string;
   result: CallResult;
-  /** The same as result: CallFire's examples (and its Java SDK before 1.6) read this name. */
+  /** The same as result: CallFire's examples (and the Java SDK's first CallRecord) read this name. */
   callResult: CallResult;
   recordings?: CallRecording[];
 }
