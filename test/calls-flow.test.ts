@@ -92,6 +92,8 @@ describeEachDialect("a CallFire call, end to end through the JS SDK", (dialect) 
     clock.advance(1000);
     await deliverAll(app);
     await expectFinishedWithRecordingAndCharge(client, auth, sent.id, 1);
+    const found = await client.calls.findCalls({ id: [sent.id, 999_999], states: "FINISHED", results: "LA", limit: 100, offset: 0 });
+    expect(found.obj).toMatchObject({ items: [{ id: sent.id }], limit: 100, offset: 0, totalCount: 1 });
   });
 
   it("finishes the call as the operator's platform reports it through /admin/v1", async () => {

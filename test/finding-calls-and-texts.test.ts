@@ -140,7 +140,30 @@ describeEachDialect("findCalls, getCall, findTexts and getText", (dialect) => {
       expect.arrayContaining(["Call", "CallList", "CallPage", "CallRecipient", "CallRecord", "CallRecording", "Text", "TextList", "TextPage", "TextRecipient", "TextRecord", "Media"]),
     );
     const id = json.paths["/calls"].get.parameters.find((p: any) => p.name === "id");
-    expect(id).toMatchObject({ in: "query", type: "array", items: { type: "integer" } });
+    expect(id).toMatchObject({ in: "query", type: "array", items: { type: "integer" }, collectionFormat: "multi" });
+  });
+});
+
+describeEachDialect("totalCount of a long list", (dialect) => {
+  let app: TestApp;
+  afterAll(() => app.close());
+
+  it("counts up to 10,000 matches and says -1 beyond, as CallFire's \"-1 if unknown\"", async () => {
+    app = await startTestApp(dialect);
+    const alice = await createTestAccount(app);
+    const insert = (count: number, toNumber: string) =>
+      dialect === "sqlite"
+        ? sql`with recursive n(i) as (select 1 union all select i + 1 from n where i < ${count})
+            insert into "call" (account_id, from_number, to_number, start_time, duration_seconds, created) select ${alice.id}, '12135551189', ${toNumber}, i, 0, i from n`
+        : sql`insert into "call" (account_id, from_number, to_number, start_time, duration_seconds, created)
+            select ${alice.id}, '12135551189', ${toNumber}, i, 0, i from generate_series(1, ${count}) as i`;
+    await insert(10_000, "13105550100").execute(app.database.db);
+    await insert(1, "13105550101").execute(app.database.db);
+    const find = async (query: string) => (await call(app, "GET", `/v2/calls?limit=10${query}`, { auth: alice.api })).json;
+    expect((await find("&toNumber=13105550100")).totalCount).toBe(10_000);
+    expect(await find("")).toMatchObject({ limit: 10, offset: 0, totalCount: -1 });
+    // The last page says how many there are without counting.
+    expect(await find("&offset=10000")).toMatchObject({ items: [{ toNumber: "13105550100" }], totalCount: 10_001 });
   });
 });
 

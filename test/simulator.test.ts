@@ -85,6 +85,24 @@ describeEachDialect("the sandbox simulator", (dialect) => {
     expect(calls.map((c) => c.records[0].billedAmount)).toEqual([1, 0, 0, 1, 0]);
   });
 
+  it("plays an answering machine the machine message, and the live one when there is none", async () => {
+    const live = "Hello";
+    const machine = "Sorry we missed you, please call us back at your convenience today";
+    const { json } = await sendCalls(app, alice, [
+      { phoneNumber: "12135550003", liveMessage: live, machineMessage: machine },
+      { phoneNumber: "13105550003", liveMessage: machine },
+    ]);
+    await deliverAll(app);
+    clock.advance(10_000);
+    await deliverAll(app);
+    const durations = await Promise.all(json.items.map(async (c: any) => (await admin(app, "GET", `/calls/${c.id}`)).json));
+    // 12 words at 150 a minute: 5 s, either way.
+    expect(durations.map((c: any) => [c.result, c.durationSeconds])).toEqual([
+      ["AM", 5],
+      ["AM", 5],
+    ]);
+  });
+
   it("records the sound it played as MP3: the uploaded MP3 itself", async () => {
     const sound = (await upload(app, alice.api, fixture("tone.mp3"), { name: "tone" })).json.id;
     const { json } = await sendCalls(app, alice, [{ phoneNumber: "12135551100", liveMessageSoundId: sound }]);

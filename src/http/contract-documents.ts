@@ -58,6 +58,14 @@ export async function installContractDocuments(app: FastifyInstance, publicUrl: 
         const responses = schema.response as Record<string, { description?: string }>;
         schema = { ...schema, response: { ...responses, 200: { description: responses[200]?.description, type: "file" } } };
       }
+      // A query array is the repeated parameter (`id=1&id=2`), as CallFire declares it for findCalls.
+      const query = schema.querystring as { properties?: Record<string, { type?: string }> } | undefined;
+      if (query?.properties && Object.values(query.properties).some((property) => property.type === "array")) {
+        const properties = Object.fromEntries(
+          Object.entries(query.properties).map(([name, property]) => [name, property.type === "array" ? { ...property, collectionFormat: "multi" } : property]),
+        );
+        schema = { ...schema, querystring: { ...query, properties } };
+      }
       // Every operation lists basicAuth (swagger-client applies a named authorization only to
       // operations whose `security` names it), except the public download: `security: []` shows
       // no lock in /docs, and swagger-client 2.x then sends no credentials there.
