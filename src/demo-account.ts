@@ -11,6 +11,7 @@ export interface DemoAccount {
 }
 
 export const demoEmail = "demo@switchboard.local";
+export const demoCredits = 100;
 
 /**
  * On a database with no accounts, creates one with an API credential, so a first run is usable.
@@ -34,5 +35,7 @@ export async function ensureDemoAccount(services: Services): Promise<DemoAccount
     throw error;
   }
   const credential = await services.credentials.create(account.id, "demo");
+  // Sending needs credits up front: the demo can place its first calls and texts in the simulator.
+  await services.billing.addCredits(account.id, demoCredits);
   return { email: demoEmail, password, username: credential.username, credentialPassword: credential.password };
 }

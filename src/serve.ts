@@ -43,8 +43,8 @@ export async function serve(config: Config): Promise<void> {
     `  API reference: ${base}/docs   Swagger: ${base}/v2/api-docs/swagger.json`,
     `  web console: ${base}/console (sign in with an account's email and password)`,
     config.calls.webhookUrl
-      ? `  verification calls: POSTed to the webhook at ${new URL(config.calls.webhookUrl).host}`
-      : "  verification calls: logged (set SWITCHBOARD_CALLS_WEBHOOK_URL to place them)",
+      ? `  calls, texts and verification calls: POSTed to the webhook at ${new URL(config.calls.webhookUrl).host}`
+      : "  calls, texts and verification calls: placed by the sandbox simulator (set SWITCHBOARD_CALLS_WEBHOOK_URL to deliver them to your platform)",
     admin.file ? `  operator token: in ${admin.file} (Authorization: Bearer <token> on ${base}/admin/v1)` : "  operator token: from SWITCHBOARD_ADMIN_TOKEN",
   ];
   if (demo) {

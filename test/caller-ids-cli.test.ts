@@ -96,7 +96,7 @@ describe("caller IDs from the command line", () => {
     const env = { SWITCHBOARD_DATA_DIR: dataDir, SWITCHBOARD_CALLS_WEBHOOK_URL: gone.url, SWITCHBOARD_CALLS_WEBHOOK_SECRET: webhookSecret };
 
     const first = await startServe(env);
-    expect(first.output()).toContain(`verification calls: POSTed to the webhook at 127.0.0.1:${gone.port}`);
+    expect(first.output()).toContain(`calls, texts and verification calls: POSTed to the webhook at 127.0.0.1:${gone.port}`);
     const [, username, password] = /API credential: +(\S+) \/ (\S+)\n/.exec(first.output())!;
     const sent = await fetch(`${first.baseUrl}/v2/me/callerids/12135551189`, { method: "POST", headers: { authorization: basic(username!, password!) } });
     expect(sent.status).toBe(200);

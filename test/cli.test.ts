@@ -79,6 +79,8 @@ describe("the switchboard command", () => {
     const account = await fetch(url!, { headers: { authorization: basic(username!, password!) } });
     expect(account.status).toBe(200);
     expect(await account.json()).toMatchObject({ email: "demo@switchboard.local", permissions: ["ACCOUNT_HOLDER", "API"] });
+    const planUsage = await fetch(url!.replace("/me/account", "/me/billing/plan-usage"), { headers: { authorization: basic(username!, password!) } });
+    expect((await planUsage.json()).totalRemainingCredits).toBe(100);
 
     const login = /login \(account credentials\): (\S+) \/ (\S+)\n/.exec(output)!;
     const credentials = await fetch(url!.replace("/me/account", "/me/api/credentials"), { headers: { authorization: basic(login[1]!, login[2]!) } });
