@@ -43,6 +43,7 @@ import { BillingService } from "./services/billing.js";
 import { CallOutbox } from "./services/call-outbox.js";
 import { CallRecordingService } from "./services/call-recordings.js";
 import { CallSender } from "./services/call-sending.js";
+import { forgetExpiredIdempotencyKeys } from "./services/sending.js";
 import { CallService } from "./services/calls.js";
 import { BlobSweeper } from "./services/blob-sweeper.js";
 import { TextSender } from "./services/text-sending.js";
@@ -128,7 +129,9 @@ export function createServices({ database, blobs, converter, config, authenticat
       ? new WebhookCallTransport(webhookUrl, webhookSecret, webhookTimeoutMs)
       : new SimulatorTransport(database.db, log, simulatorDelayMs, now);
   const simulator = new SimulatedPlatform(database.db, blobs, calls, texts, recordings, publicBase);
-  const callDelivery = new CallDeliveryWorker(outbox, transport, simulator, { calls, texts }, log, deliveryOptions(config.calls));
+  const callDelivery = new CallDeliveryWorker(outbox, transport, simulator, { calls, texts }, log, deliveryOptions(config.calls), () =>
+    forgetExpiredIdempotencyKeys(database.db, now()),
+  );
   const consoleSessions = new ConsoleSessionService(database.db, now);
   const blobSweeper = new BlobSweeper(database.db, blobs, log, { now, blobsIntervalMs: 60 * 60_000, uploadsIntervalMs: 60_000, batchSize: 500 });
   return { accounts, credentials, authenticator, loginThrottle, media, callerIds, outbox, callDelivery, billing, calls, callSender, texts, textSender, recordings, consoleSessions, blobSweeper };

@@ -194,8 +194,12 @@ describeEachDialect("rules of sending", (dialect) => {
       await verifyCallerId(app, bob, callerId);
       await addCredits(app, bob, 10);
       expect((await sendCalls(app, bob, body, "", headers)).json.items[0].id).not.toBe(first.json.items[0].id);
-      // After 24 hours the key is free again.
+      // After 24 hours the key is free again, and the delivery worker's pass forgets it.
       clock.advance(24 * 60 * 60_000);
+      app.services.callDelivery.start();
+      await app.services.callDelivery.stop();
+      const kept = await app.database.db.selectFrom("idempotency_key").select("account_id").where("key", "=", "order-7-reminder").execute();
+      expect(kept).toEqual([]);
       const later = await sendCalls(app, alice, body, "", headers);
       expect(later.json.items[0].id).not.toBe(first.json.items[0].id);
       expect((await callsOf(alice)).length).toBe(before + 2);

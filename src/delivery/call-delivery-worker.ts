@@ -59,6 +59,8 @@ export class CallDeliveryWorker {
     private readonly undeliverable: UndeliverableOutcomes,
     private readonly log: DeliveryLog,
     private readonly options: CallDeliveryOptions,
+    /** Housekeeping each pass does first (expired codes, expired Idempotency-Keys). */
+    private readonly sweep: () => Promise<unknown> = async () => undefined,
   ) {}
 
   start(): void {
@@ -99,6 +101,7 @@ export class CallDeliveryWorker {
   private async poll(): Promise<void> {
     try {
       await this.eraseExpiredCodes();
+      await this.sweep();
       while (this.running && (await this.deliverDue()) === this.options.batchSize);
     } catch (error) {
       this.log.error({ err: error }, "call delivery: could not read or update the outbox; will retry");

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Transaction } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import type { BatchKind, MediaRow, Tables } from "../db/tables.js";
 import { BadRequest, Conflict } from "../errors.js";
 import { maxRecipients } from "./actions.js";
@@ -65,6 +65,11 @@ export function requireCredits(billing: BillingTransaction, units: number, what:
 export async function newBatch(trx: Transaction<Tables>, accountId: number, kind: BatchKind, now: number): Promise<number> {
   const row = await trx.insertInto("send_batch").values({ account_id: accountId, kind, created: now }).returning("id").executeTakeFirstOrThrow();
   return row.id;
+}
+
+/** Removes the Idempotency-Keys that no longer answer (the delivery worker's pass runs it). */
+export async function forgetExpiredIdempotencyKeys(db: Kysely<Tables>, now: number): Promise<void> {
+  await db.deleteFrom("idempotency_key").where("created", "<=", now - idempotencyKeyTtlMs).execute();
 }
 
 export interface IdempotentRequest {
