@@ -83,10 +83,12 @@ export function parsedJson<T>(text: string | null): T | undefined {
 
 type ActionTable = "call" | "text";
 
-/** A list query and its order: newest first, `created desc, id desc`. */
+/** A list query, its order (newest first, `created desc, id desc`), and what its count reads. */
 export interface ActionList<T extends ActionTable> {
   query: SelectQueryBuilder<Tables, T, object>;
   newestFirst: [RawBuilder<number>, RawBuilder<number>];
+  /** The matches, for counting: a label alone is counted on the label index, without a row lookup per match. */
+  counted: SelectQueryBuilder<Tables, keyof Tables, object>;
 }
 
 /**
@@ -121,5 +123,16 @@ export function filteredActions<T extends ActionTable>(db: Kysely<Tables>, table
   if (filter.inbound !== undefined) query = query.where(column("inbound"), "=", filter.inbound ? 1 : 0);
   if (filter.intervalBegin !== undefined) query = query.where(column("created"), ">=", filter.intervalBegin);
   if (filter.intervalEnd !== undefined) query = query.where(column("created"), "<=", filter.intervalEnd);
-  return { query: query as unknown as SelectQueryBuilder<Tables, T, object>, newestFirst };
+  const labelOnly = filter.label !== undefined && Object.entries(filter).every(([name, value]) => name === "label" || value === undefined);
+  const counted = labelOnly
+    ? db
+        .selectFrom((table === "call" ? "call_label" : "text_label") as "call_label")
+        .where("account_id", "=", accountId)
+        .where("label", "=", filter.label!)
+    : query;
+  return {
+    query: query as unknown as SelectQueryBuilder<Tables, T, object>,
+    newestFirst,
+    counted: counted as unknown as SelectQueryBuilder<Tables, keyof Tables, object>,
+  };
 }

@@ -241,10 +241,10 @@ export class CallService {
 
   /** findCalls: newest first. */
   async find(accountId: number, query: CallQuery, page: PageRequest, publicBase: string): Promise<Page<Call>> {
-    const { filtered, rows: pageQuery } = callListQuery(this.db, accountId, query, page);
+    const { counted, rows: pageQuery } = callListQuery(this.db, accountId, query, page);
     const rows = await pageQuery.execute();
     const totalCount =
-      rows.length < page.limit && (rows.length > 0 || page.offset === 0) ? page.offset + rows.length : await boundedCount(this.db, filtered);
+      rows.length < page.limit && (rows.length > 0 || page.offset === 0) ? page.offset + rows.length : await boundedCount(this.db, counted);
     return { items: await this.toCalls(accountId, rows, publicBase), limit: page.limit, offset: page.offset, totalCount };
   }
 
@@ -271,7 +271,7 @@ export class CallService {
   }
 }
 
-/** findCalls' queries: the filtered calls (what the count reads) and one page of them with their charges. */
+/** findCalls' queries: what the count reads, and one page of the calls with their charges. */
 export function callListQuery(db: Kysely<Tables>, accountId: number, query: CallQuery, page: PageRequest) {
   const filter: ActionFilter = {
     ...query,
@@ -280,7 +280,7 @@ export function callListQuery(db: Kysely<Tables>, accountId: number, query: Call
   };
   if (filter.fromNumber !== undefined) filter.fromNumber = parsePhoneNumber(filter.fromNumber, "fromNumber");
   if (filter.toNumber !== undefined) filter.toNumber = parsePhoneNumber(filter.toNumber, "toNumber");
-  const { query: filtered, newestFirst } = filteredActions(db, "call", accountId, filter);
+  const { query: filtered, newestFirst, counted } = filteredActions(db, "call", accountId, filter);
   const rows = filtered
     .leftJoin("usage_charge", "usage_charge.call_id", "call.id")
     .selectAll("call")
@@ -289,7 +289,7 @@ export function callListQuery(db: Kysely<Tables>, accountId: number, query: Call
     .orderBy(newestFirst[1], "desc")
     .limit(page.limit)
     .offset(page.offset);
-  return { filtered, rows };
+  return { counted, rows };
 }
 
 function checkDuration(durationSeconds: number): void {

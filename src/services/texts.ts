@@ -235,7 +235,7 @@ export class TextService {
     };
     if (filter.fromNumber !== undefined) filter.fromNumber = parsePhoneNumber(filter.fromNumber, "fromNumber");
     if (filter.toNumber !== undefined) filter.toNumber = parsePhoneNumber(filter.toNumber, "toNumber");
-    const { query: filtered, newestFirst } = filteredActions(this.db, "text", accountId, filter);
+    const { query: filtered, newestFirst, counted } = filteredActions(this.db, "text", accountId, filter);
     const rows = await filtered
       .leftJoin("usage_charge", "usage_charge.text_id", "text.id")
       .selectAll("text")
@@ -246,7 +246,7 @@ export class TextService {
       .offset(page.offset)
       .execute();
     const totalCount =
-      rows.length < page.limit && (rows.length > 0 || page.offset === 0) ? page.offset + rows.length : await boundedCount(this.db, filtered);
+      rows.length < page.limit && (rows.length > 0 || page.offset === 0) ? page.offset + rows.length : await boundedCount(this.db, counted);
     return { items: await this.toTexts(rows, publicBase), limit: page.limit, offset: page.offset, totalCount };
   }
 
