@@ -58,6 +58,10 @@ describeEachDialect("findCalls, getCall, findTexts and getText", (dialect) => {
     });
     expect(await find("?limit=2&offset=1")).toMatchObject({ limit: 2, offset: 1, totalCount: 4, items: [{ id: ids.busy }, { id: ids.inbound }] });
     expect(await find("?fields=items(id),totalCount&limit=1")).toEqual({ items: [{ id: ids.sent }], totalCount: 4 });
+    // Full pages are counted: a label alone on its own index, with other filters on the calls'.
+    expect(await find("?label=west&limit=1")).toMatchObject({ items: [{ id: ids.busy }], totalCount: 2 });
+    expect(await find("?label=west&results=LA,BUSY&limit=1")).toMatchObject({ items: [{ id: ids.busy }], totalCount: 2 });
+    expect((await find("?label=west&limit=1", bob)).totalCount).toBe(0);
   });
 
   it.each([
