@@ -309,6 +309,15 @@ export function chargeOf(row: { credits: number; plan_credits: number; pay_as_yo
   };
 }
 
+/** A charge as the ledger's columns (ten-thousandths), beside the row it was charged for. */
+export function ledgerColumnsOf(charge: UsageCharge): { credits: number; plan_credits: number; pay_as_you_go_credits: number } {
+  return {
+    credits: creditsToUnits(charge.credits, "credits", { min: 0, max: maxCredits }),
+    plan_credits: creditsToUnits(charge.planCredits, "planCredits", { min: 0, max: maxCredits }),
+    pay_as_you_go_credits: creditsToUnits(charge.payAsYouGoCredits, "payAsYouGoCredits", { min: 0, max: maxCredits }),
+  };
+}
+
 /** Usage is reported after it happened: not in the future, and in milliseconds. */
 export function checkUsageTime(time: number, field: string, now: number): void {
   if (!Number.isSafeInteger(time)) throw new BadRequest(`${field}: must be unix milliseconds`);

@@ -2,10 +2,10 @@ import type { Kysely, Transaction } from "kysely";
 import type { ActionState, CallRow, Tables } from "../db/tables.js";
 import { BadRequest, Conflict, NotFound } from "../errors.js";
 import { actionStates, callResults, filteredActions, jsonOrNull, parseEnumList, parseLabels, parsedJson, type ActionFilter, type CallResult } from "./actions.js";
-import { checkUsageTime, chargeOf, type BillingService, type UsageCharge } from "./billing.js";
+import { checkUsageTime, chargeOf, ledgerColumnsOf, type BillingService, type UsageCharge } from "./billing.js";
 import { settleDelivery } from "./call-outbox.js";
 import type { CallRecording, CallRecordingService } from "./call-recordings.js";
-import { creditsToNumber, unitsPerCredit } from "./credits.js";
+import { creditsToNumber } from "./credits.js";
 import { boundedCount, type Page, type PageRequest } from "./paging.js";
 import { parsePhoneNumber } from "./phone-numbers.js";
 
@@ -178,7 +178,7 @@ export class CallService {
       }
       const minutes = Math.ceil(durationSeconds / 60);
       const charged = await charge({ kind: "CALL", time: startTime, callId: row.id, minutes });
-      return { call: toAdminCall({ ...row, ...chargeColumns(charged.charge, minutes) }) as ChargedCall, created: true };
+      return { call: toAdminCall({ ...row, ...{ ...ledgerColumnsOf(charged.charge), call_minutes: minutes } }) as ChargedCall, created: true };
     });
   }
 
@@ -228,7 +228,7 @@ export class CallService {
         .returningAll()
         .executeTakeFirstOrThrow();
       await settleDelivery(trx, "call", callId, now);
-      return { call: toAdminCall({ ...finished, ...chargeColumns(charged.charge, minutes) }), created: true };
+      return { call: toAdminCall({ ...finished, ...{ ...ledgerColumnsOf(charged.charge), call_minutes: minutes } }), created: true };
     });
   }
 
@@ -298,15 +298,6 @@ function checkDuration(durationSeconds: number): void {
   }
 }
 
-function chargeColumns(charge: UsageCharge, minutes: number) {
-  const units = (credits: number) => Math.round(credits * unitsPerCredit);
-  return {
-    credits: units(charge.credits),
-    plan_credits: units(charge.planCredits),
-    pay_as_you_go_credits: units(charge.payAsYouGoCredits),
-    call_minutes: minutes,
-  };
-}
 
 function toAdminCall(row: ChargedCallRow): AdminCall {
   const finished = row.state === "FINISHED";

@@ -2,9 +2,9 @@ import type { Kysely, Transaction } from "kysely";
 import type { ActionState, MediaRow, Tables, TextRow } from "../db/tables.js";
 import { BadRequest, Conflict, NotFound } from "../errors.js";
 import { actionStates, filteredActions, jsonOrNull, parseEnumList, parseLabels, parsedJson, textResults, type ActionFilter, type TextResult } from "./actions.js";
-import { checkUsageTime, chargeOf, type BillingService, type UsageCharge } from "./billing.js";
+import { checkUsageTime, chargeOf, ledgerColumnsOf, type BillingService, type UsageCharge } from "./billing.js";
 import { settleDelivery } from "./call-outbox.js";
-import { creditsToNumber, unitsPerCredit } from "./credits.js";
+import { creditsToNumber } from "./credits.js";
 import { toMedia, type Media } from "./media.js";
 import { boundedCount, type Page, type PageRequest } from "./paging.js";
 import { parsePhoneNumber } from "./phone-numbers.js";
@@ -182,7 +182,7 @@ export class TextService {
       }
       const texts = billedResults.includes(result) ? segments : 0;
       const charged = await charge({ kind: "TEXT", time, texts, textId: row.id });
-      const [view] = await this.adminTexts(trx, [{ ...row, ...chargeColumns(charged.charge, texts) }]);
+      const [view] = await this.adminTexts(trx, [{ ...row, ...{ ...ledgerColumnsOf(charged.charge), texts } }]);
       return { text: view!, created: true };
     });
   }
@@ -214,7 +214,7 @@ export class TextService {
         .returningAll()
         .executeTakeFirstOrThrow();
       await settleDelivery(trx, "text", textId, now);
-      const [view] = await this.adminTexts(trx, [{ ...finished, ...chargeColumns(charged.charge, texts) }]);
+      const [view] = await this.adminTexts(trx, [{ ...finished, ...{ ...ledgerColumnsOf(charged.charge), texts } }]);
       return { text: view!, created: true };
     });
   }
@@ -303,10 +303,6 @@ async function mediaOfTexts(db: Kysely<Tables> | Transaction<Tables>, textIds: n
   return byText;
 }
 
-function chargeColumns(charge: UsageCharge, texts: number) {
-  const units = (credits: number) => Math.round(credits * unitsPerCredit);
-  return { credits: units(charge.credits), plan_credits: units(charge.planCredits), pay_as_you_go_credits: units(charge.payAsYouGoCredits), texts };
-}
 
 function toAdminText(row: ChargedTextRow, mediaIds: number[] | undefined): AdminText {
   return {
