@@ -77,6 +77,7 @@ async function bench(dialect: "sqlite" | "postgres"): Promise<void> {
       ["states=READY,SELECTED", { states: "READY,SELECTED" }],
       ["results=BUSY", { results: "BUSY" }],
       ["results=LA,AM", { results: "LA,AM" }],
+      ["results=BUSY,NO_ANS", { results: "BUSY,NO_ANS" }],
       ["inbound=true", { inbound: true }],
       ["one day (intervalBegin/End)", { intervalBegin: day, intervalEnd: end }],
       ["toNumber + results", { toNumber: "13105551234", results: "LA" }],

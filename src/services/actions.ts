@@ -136,3 +136,37 @@ export function filteredActions<T extends ActionTable>(db: Kysely<Tables>, table
     counted: counted as unknown as SelectQueryBuilder<Tables, keyof Tables, object>,
   };
 }
+
+/**
+ * One page of a list, newest first, its rows as `columns` selects them. A filter on several states
+ * or results is an IN over one index, whose matches the database would all read to sort them (a
+ * million, for results=LA,AM); each value is instead its own index range, already newest first,
+ * read only as far as the page reaches (offset + limit rows), and the ranges are merged.
+ */
+export function actionPage<T extends ActionTable, Row>(
+  db: Kysely<Tables>,
+  table: T,
+  accountId: number,
+  filter: ActionFilter,
+  page: { limit: number; offset: number },
+  columns: (query: SelectQueryBuilder<Tables, T, object>) => SelectQueryBuilder<Tables, T, Row>,
+): SelectQueryBuilder<Tables, never, Row> {
+  const newestPage = (part: ActionFilter, rows: number, offset: number) => {
+    const { query, newestFirst } = filteredActions(db, table, accountId, part);
+    return columns(query).orderBy(newestFirst[0], "desc").orderBy(newestFirst[1], "desc").limit(rows).offset(offset);
+  };
+  const split = (["states", "results"] as const).find((name) => (filter[name]?.length ?? 0) > 1);
+  if (split === undefined) return newestPage(filter, page.limit, page.offset) as unknown as SelectQueryBuilder<Tables, never, Row>;
+  // A label's order is its own copy of created and the id: the same values, under the same names here.
+  const ranges = filter[split]!.map((value) =>
+    db.selectFrom(newestPage({ ...filter, [split]: [value] }, page.offset + page.limit, 0).as("range")).selectAll(),
+  );
+  const merged = ranges.reduce((all, range) => all.unionAll(range as typeof all));
+  return db
+    .selectFrom(merged.as("merged"))
+    .selectAll()
+    .orderBy(sql.ref("created"), "desc")
+    .orderBy(sql.ref("id"), "desc")
+    .limit(page.limit)
+    .offset(page.offset) as unknown as SelectQueryBuilder<Tables, never, Row>;
+}

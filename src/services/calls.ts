@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from "kysely";
 import type { ActionState, CallRow, Tables } from "../db/tables.js";
 import { BadRequest, Conflict, NotFound } from "../errors.js";
-import { actionStates, callResults, filteredActions, jsonOrNull, parseEnumList, parseLabels, parsedJson, type ActionFilter, type CallResult } from "./actions.js";
+import { actionPage, actionStates, callResults, filteredActions, jsonOrNull, parseEnumList, parseLabels, parsedJson, type ActionFilter, type CallResult } from "./actions.js";
 import { checkUsageTime, chargeOf, ledgerColumnsOf, type BillingService, type UsageCharge } from "./billing.js";
 import { settleDelivery } from "./call-outbox.js";
 import type { CallRecording, CallRecordingService } from "./call-recordings.js";
@@ -280,15 +280,13 @@ export function callListQuery(db: Kysely<Tables>, accountId: number, query: Call
   };
   if (filter.fromNumber !== undefined) filter.fromNumber = parsePhoneNumber(filter.fromNumber, "fromNumber");
   if (filter.toNumber !== undefined) filter.toNumber = parsePhoneNumber(filter.toNumber, "toNumber");
-  const { query: filtered, newestFirst, counted } = filteredActions(db, "call", accountId, filter);
-  const rows = filtered
-    .leftJoin("usage_charge", "usage_charge.call_id", "call.id")
-    .selectAll("call")
-    .select(["usage_charge.credits", "usage_charge.plan_credits", "usage_charge.pay_as_you_go_credits", "usage_charge.call_minutes"])
-    .orderBy(newestFirst[0], "desc")
-    .orderBy(newestFirst[1], "desc")
-    .limit(page.limit)
-    .offset(page.offset);
+  const { counted } = filteredActions(db, "call", accountId, filter);
+  const rows = actionPage(db, "call", accountId, filter, page, (calls) =>
+    calls
+      .leftJoin("usage_charge", "usage_charge.call_id", "call.id")
+      .selectAll("call")
+      .select(["usage_charge.credits", "usage_charge.plan_credits", "usage_charge.pay_as_you_go_credits", "usage_charge.call_minutes"]),
+  );
   return { counted, rows };
 }
 

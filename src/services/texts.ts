@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from "kysely";
 import type { ActionState, MediaRow, Tables, TextRow } from "../db/tables.js";
 import { BadRequest, Conflict, NotFound } from "../errors.js";
-import { actionStates, filteredActions, jsonOrNull, parseEnumList, parseLabels, parsedJson, textResults, type ActionFilter, type TextResult } from "./actions.js";
+import { actionPage, actionStates, filteredActions, jsonOrNull, parseEnumList, parseLabels, parsedJson, textResults, type ActionFilter, type TextResult } from "./actions.js";
 import { checkUsageTime, chargeOf, ledgerColumnsOf, type BillingService, type UsageCharge } from "./billing.js";
 import { settleDelivery } from "./call-outbox.js";
 import { creditsToNumber } from "./credits.js";
@@ -235,16 +235,13 @@ export class TextService {
     };
     if (filter.fromNumber !== undefined) filter.fromNumber = parsePhoneNumber(filter.fromNumber, "fromNumber");
     if (filter.toNumber !== undefined) filter.toNumber = parsePhoneNumber(filter.toNumber, "toNumber");
-    const { query: filtered, newestFirst, counted } = filteredActions(this.db, "text", accountId, filter);
-    const rows = await filtered
-      .leftJoin("usage_charge", "usage_charge.text_id", "text.id")
-      .selectAll("text")
-      .select(["usage_charge.credits", "usage_charge.plan_credits", "usage_charge.pay_as_you_go_credits", "usage_charge.texts"])
-      .orderBy(newestFirst[0], "desc")
-      .orderBy(newestFirst[1], "desc")
-      .limit(page.limit)
-      .offset(page.offset)
-      .execute();
+    const { counted } = filteredActions(this.db, "text", accountId, filter);
+    const rows = await actionPage(this.db, "text", accountId, filter, page, (texts) =>
+      texts
+        .leftJoin("usage_charge", "usage_charge.text_id", "text.id")
+        .selectAll("text")
+        .select(["usage_charge.credits", "usage_charge.plan_credits", "usage_charge.pay_as_you_go_credits", "usage_charge.texts"]),
+    ).execute();
     const totalCount =
       rows.length < page.limit && (rows.length > 0 || page.offset === 0) ? page.offset + rows.length : await boundedCount(this.db, counted);
     return { items: await this.toTexts(rows, publicBase), limit: page.limit, offset: page.offset, totalCount };
