@@ -51,6 +51,7 @@ describeEachDialect("caller IDs", (dialect) => {
     const [entry] = queued.items;
     expect(entry).toEqual({
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      type: "callerIdVerification",
       accountId: alice.id,
       to: number,
       code: expect.stringMatching(/^[1-9]\d{5}$/),
