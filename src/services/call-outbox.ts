@@ -259,20 +259,31 @@ export class CallOutbox {
     const now = this.now();
     await this.db.transaction().execute(async (tx) => {
       await takeSqliteWriteLock(tx, this.dialect);
-      const followUps = [];
-      for (const { delivery, followUp } of accepted) {
-        if (!(await this.reportAttempt(tx, delivery, { status: "SENT", last_error: null }, now))) continue;
-        if (delivery.type === "call" || delivery.type === "text") {
-          await tx
-            .updateTable(delivery.type)
-            .set({ state: "SELECTED", modified: now })
-            .where("id", "=", delivery.actionId!)
-            .where("state", "=", "READY")
-            .execute();
-        }
-        if (followUp) followUps.push(followUp);
+      // A few statements per batch, not a few per delivery: grouped by attempt (almost always one group).
+      const sent = new Set<string>();
+      for (const attempt of new Set(accepted.map(({ delivery }) => delivery.attempt))) {
+        const group = accepted.filter(({ delivery }) => delivery.attempt === attempt);
+        const rows = await tx
+          .updateTable("call_outbox")
+          .set({ status: "SENT", last_error: null, updated: now })
+          .where("call_id", "in", group.map(({ delivery }) => delivery.id))
+          .where("attempts", "=", attempt)
+          .where("status", "=", "PENDING")
+          .returning("call_id")
+          .execute();
+        for (const row of rows) sent.add(row.call_id);
       }
-      await queueDeliveries(tx, followUps, now);
+      const taken = accepted.filter(({ delivery }) => sent.has(delivery.id));
+      for (const type of ["call", "text"] as const) {
+        const ids = taken.filter(({ delivery }) => delivery.type === type).map(({ delivery }) => delivery.actionId!);
+        if (ids.length === 0) continue;
+        await tx.updateTable(type).set({ state: "SELECTED", modified: now }).where("id", "in", ids).where("state", "=", "READY").execute();
+      }
+      await queueDeliveries(
+        tx,
+        taken.flatMap(({ followUp }) => (followUp ? [followUp] : [])),
+        now,
+      );
     });
   }
 
