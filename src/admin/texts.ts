@@ -1,7 +1,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { BadRequest } from "../errors.js";
-import { IdParam } from "../http/schemas.js";
+import { IdParam, Name } from "../http/schemas.js";
 import { textResults, type TextResult as TextResultName } from "../services/actions.js";
 import type { BillingService } from "../services/billing.js";
 import type { TextService } from "../services/texts.js";
@@ -44,13 +44,13 @@ const Text = Type.Object({
 const TextsBody = Type.Object(
   {
     count: Type.Optional(Type.Integer()),
-    fromNumber: Type.Optional(Type.String({ maxLength: 16 })),
-    toNumber: Type.Optional(Type.String({ maxLength: 16 })),
+    fromNumber: Type.Optional(Name({ maxLength: 16 })),
+    toNumber: Type.Optional(Name({ maxLength: 16 })),
     message: Type.Optional(Type.String()),
     media: Type.Optional(Type.Array(IdParam, { description: "ids of the account's media the text carried" })),
     inbound: Type.Optional(Type.Boolean()),
     result: Type.Optional(TextResult),
-    labels: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 20 })),
+    labels: Type.Optional(Type.Array(Name({ minLength: 1, maxLength: 255 }), { maxItems: 20 })),
     time: Type.Optional(Millis),
     externalId: Type.Optional(ExternalId),
   },

@@ -2,7 +2,7 @@ import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { parseFields, projectFields } from "../http/fields.js";
 import { publicBaseUrl } from "../http/public-url.js";
-import { IdParam, PagingQuery, errorOf, errorResponses, pageOf } from "../http/schemas.js";
+import { IdParam, Name, PagingQuery, errorOf, errorResponses, pageOf } from "../http/schemas.js";
 import { actionStates, callResults, maxRecipients, voices, type Voice as VoiceName } from "../services/actions.js";
 import type { CallSender } from "../services/call-sending.js";
 import type { CallService } from "../services/calls.js";
@@ -21,8 +21,8 @@ const CallResult = (description: string) => enumOf(callResults, description);
 export function actionProperties(kind: "call" | "text") {
   return {
     id: Type.Optional(Type.Integer({ format: "int64", description: "Id of action" })),
-    fromNumber: Type.Optional(Type.String({ description: "E.164 number" })),
-    toNumber: Type.Optional(Type.String({ description: "E.164 number" })),
+    fromNumber: Type.Optional(Name({ description: "E.164 number" })),
+    toNumber: Type.Optional(Name({ description: "E.164 number" })),
     attributes: Type.Optional(Attributes),
     state: Type.Optional(enumOf(actionStates, "State of action: READY (queued), SELECTED (taken by the platform), FINISHED")),
     campaignId: Type.Optional(Type.Integer({ format: "int64", description: "The campaignId given to the send request (opaque: there are no campaigns here)" })),
@@ -68,8 +68,8 @@ const Spoken = Type.String({ minLength: 1, maxLength: 4000, description: "Text t
 
 export const CallRecipient = Type.Object(
   {
-    phoneNumber: Type.Optional(Type.String({ maxLength: 16, description: "The number to call (E.164)" })),
-    fromNumber: Type.Optional(Type.String({ maxLength: 16, description: "One of the account's verified caller IDs (default: the first)" })),
+    phoneNumber: Type.Optional(Name({ maxLength: 16, description: "The number to call (E.164)" })),
+    fromNumber: Type.Optional(Name({ maxLength: 16, description: "One of the account's verified caller IDs (default: the first)" })),
     contactId: Type.Optional(Type.Integer({ format: "int64", description: "Not supported: give phoneNumber" })),
     attributes: Type.Optional(Attributes),
     dialplanXml: Type.Optional(Type.String({ description: "Not supported" })),
@@ -80,7 +80,7 @@ export const CallRecipient = Type.Object(
     transferMessage: Type.Optional(Spoken),
     transferMessageSoundId: Type.Optional(SoundId),
     transferDigit: Type.Optional(Type.String({ pattern: "^[0-9*#]$", description: "The key that transfers the call" })),
-    transferNumber: Type.Optional(Type.String({ maxLength: 16, description: "Where the transfer goes (E.164)" })),
+    transferNumber: Type.Optional(Name({ maxLength: 16, description: "Where the transfer goes (E.164)" })),
     voice: Type.Optional(Voice),
   },
   { $id: "CallRecipient", additionalProperties: false },
@@ -92,11 +92,11 @@ export function actionFilterQuery(kind: "call" | "text", results: readonly strin
     id: Type.Optional(Type.Array(IdParam, { maxItems: 1000, description: `${kind} ids (repeat the parameter)` })),
     campaignId: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, format: "int64", description: `${kind}s sent with this campaignId; 0: those sent without one` })),
     batchId: Type.Optional(IdParam),
-    fromNumber: Type.Optional(Type.String({ minLength: 1, maxLength: 16, description: "E.164 number" })),
-    toNumber: Type.Optional(Type.String({ minLength: 1, maxLength: 16, description: "E.164 number" })),
-    label: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-    states: Type.Optional(Type.String({ maxLength: 200, description: `Comma list of ${actionStates.join(", ")}` })),
-    results: Type.Optional(Type.String({ maxLength: 300, description: `Comma list of ${results.join(", ")}` })),
+    fromNumber: Type.Optional(Name({ minLength: 1, maxLength: 16, description: "E.164 number" })),
+    toNumber: Type.Optional(Name({ minLength: 1, maxLength: 16, description: "E.164 number" })),
+    label: Type.Optional(Name({ minLength: 1, maxLength: 255 })),
+    states: Type.Optional(Name({ maxLength: 200, description: `Comma list of ${actionStates.join(", ")}` })),
+    results: Type.Optional(Name({ maxLength: 300, description: `Comma list of ${results.join(", ")}` })),
     inbound: Type.Optional(Type.Boolean({ description: "true: inbound only; false: outbound only" })),
     intervalBegin: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, format: "int64", description: "Created at or after, unix milliseconds" })),
     intervalEnd: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, format: "int64", description: "Created at or before, unix milliseconds" })),
@@ -107,7 +107,7 @@ export function actionFilterQuery(kind: "call" | "text", results: readonly strin
 /** sendCalls and sendTexts: fields applies to the answer, and Idempotency-Key makes a retry safe. */
 export const sendHeaders = Type.Object({
   "idempotency-key": Type.Optional(
-    Type.String({
+    Name({
       minLength: 1,
       maxLength: 255,
       description: "A retry with the same key and request answers the first response for 24 hours and sends nothing; the same key with another request is 409",

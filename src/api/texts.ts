@@ -1,7 +1,7 @@
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { publicBaseUrl } from "../http/public-url.js";
-import { IdParam, errorResponses, pageOf } from "../http/schemas.js";
+import { IdParam, Name, errorResponses, pageOf } from "../http/schemas.js";
 import { maxRecipients, textResults } from "../services/actions.js";
 import type { TextSender } from "../services/text-sending.js";
 import { maxTextLength, maxTextMedia, type TextService } from "../services/texts.js";
@@ -49,8 +49,8 @@ const MediaId = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, for
 // CallFire's TextRecipient.media is an array of Media: only the id is read (a bare id works too).
 export const TextRecipient = Type.Object(
   {
-    phoneNumber: Type.Optional(Type.String({ maxLength: 16, description: "E.164 number" })),
-    fromNumber: Type.Optional(Type.String({ maxLength: 16, description: "One of the account's verified caller IDs (default: the first)" })),
+    phoneNumber: Type.Optional(Name({ maxLength: 16, description: "E.164 number" })),
+    fromNumber: Type.Optional(Name({ maxLength: 16, description: "One of the account's verified caller IDs (default: the first)" })),
     contactId: Type.Optional(Type.Integer({ format: "int64", description: "Not supported: give phoneNumber" })),
     attributes: Type.Optional(Type.Record(Type.String({ maxLength: 255 }), Type.String({ maxLength: 1000 }), { maxProperties: 50 })),
     message: Type.Optional(Message),

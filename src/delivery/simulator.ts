@@ -141,24 +141,23 @@ export class SimulatedPlatform {
     if (recordingMediaId !== undefined) await this.record(callId, delivery.accountId, recordingMediaId);
   }
 
-  /** The sound played, through the recording service: a normal CallRecording (WAV converted to MP3). */
+  /**
+   * The sound played, through the recording service: a normal CallRecording (WAV converted to
+   * MP3). A retry after a crash finds it there (the recording exists only once READY).
+   */
   private async record(callId: number, accountId: number, mediaId: number): Promise<void> {
     const media = await this.db.selectFrom("media").select("blob_key").where("account_id", "=", accountId).where("id", "=", mediaId).executeTakeFirst();
     if (!media) return;
-    const existing = await this.db
-      .selectFrom("call_recording")
-      .select(["id", "state"])
-      .where("call_id", "=", callId)
-      .where("name", "=", simulatedRecordingName)
-      .executeTakeFirst();
-    if (existing?.state === "READY") return;
-    // An attempt that died mid-upload left its recording in progress: complete that one.
-    if (existing) await this.recordings.complete(existing.id, await this.blobs.get(media.blob_key), this.publicBase);
-    else await this.recordings.attach(callId, simulatedRecordingName, await this.blobs.get(media.blob_key), this.publicBase);
+    const existing = await this.db.selectFrom("call_recording").select("id").where("call_id", "=", callId).where("name", "=", simulatedRecordingName).executeTakeFirst();
+    if (existing) return;
+    await ignoringChangedOutcome(async () => this.recordings.attach(callId, simulatedRecordingName, await this.blobs.get(media.blob_key), this.publicBase));
   }
 }
 
-/** An outcome reported meanwhile by someone else (the operator, after a switch to a webhook) stands. */
+/**
+ * An outcome reported meanwhile by someone else (the operator, after a switch to a webhook)
+ * stands, as does a recording another attempt stored first.
+ */
 async function ignoringChangedOutcome(report: () => Promise<unknown>): Promise<void> {
   try {
     await report();
