@@ -46,6 +46,8 @@ interface Operation {
   path: Field[];
   query: Field[];
   json?: Field[];
+  /** The body is an array of objects with these fields (sendCalls, sendTexts), not one object. */
+  jsonArray?: boolean;
   form?: string[];
   auth: "basic" | "bearer" | "public";
 }
@@ -53,6 +55,7 @@ interface Operation {
 type JsonSchema = {
   type?: string;
   properties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
   required?: string[];
   pattern?: string;
   minLength?: number;
@@ -82,6 +85,8 @@ function operationsOfSwagger(document: { paths: Record<string, Record<string, an
       const parameters: Array<JsonSchema & { in: string; name: string; required?: boolean; schema?: JsonSchema }> = operation.parameters ?? [];
       const inPart = (part: string) => parameters.filter((p) => p.in === part).map((p) => fieldOf(p.name, p, p.required ?? false));
       const body = parameters.find((p) => p.in === "body");
+      const bodySchema = body?.schema ? resolve(body.schema) : undefined;
+      const items = bodySchema?.type === "array" && bodySchema.items ? resolve(bodySchema.items) : undefined;
       const form = parameters.filter((p) => p.in === "formData").map((p) => p.name);
       return {
         label: `${method.toUpperCase()} /v2${template} (${operation.operationId})`,
@@ -89,7 +94,8 @@ function operationsOfSwagger(document: { paths: Record<string, Record<string, an
         template: `/v2${template}`,
         path: inPart("path"),
         query: inPart("query"),
-        json: body?.schema ? fieldsOf(resolve(body.schema)) : undefined,
+        json: bodySchema ? fieldsOf(items ?? bodySchema) : undefined,
+        jsonArray: items !== undefined,
         form: form.length > 0 ? form : undefined,
         auth: Array.isArray(operation.security) && operation.security.length === 0 ? "public" : "basic",
       };
@@ -294,11 +300,12 @@ function requestOf(op: Operation, valid: { basic: string; bearer: string; mediaF
       } else if (op.json) {
         const object: Record<string, unknown> = Object.fromEntries(op.json.filter((field) => field.required).map((field) => [field.name, validValue(field)]));
         headers["content-type"] = "application/json";
+        const bodyOf = (value: object) => JSON.stringify(op.jsonArray ? [value] : value);
         let text: string;
-        if (json?.kind === "field") text = JSON.stringify({ ...object, [json.field.name]: json.value }).replace(`"${rawInfinity}"`, "1e400");
+        if (json?.kind === "field") text = bodyOf({ ...object, [json.field.name]: json.value }).replace(`"${rawInfinity}"`, "1e400");
         else if (json?.kind === "text") text = json.text;
-        else if (json?.kind === "missing") text = JSON.stringify(Object.fromEntries(Object.entries(object).filter(([name]) => name !== json.field!.name)));
-        else text = JSON.stringify(object);
+        else if (json?.kind === "missing") text = bodyOf(Object.fromEntries(Object.entries(object).filter(([name]) => name !== json.field!.name)));
+        else text = bodyOf(object);
         if (json?.kind === "type") headers["content-type"] = json.contentType;
         body = Buffer.from(text);
       }
