@@ -213,6 +213,16 @@ describeEachDialect("rules of sending", (dialect) => {
       expect((await callsOf(alice)).length).toBe(before + 1);
     });
 
+    it("leaves the caller-ID verification throttles to verification calls", async () => {
+      const carol = await createTestAccount(app);
+      await verifyCallerId(app, carol, callerId);
+      await addCredits(app, carol, 100);
+      // More calls to one number in a minute than the throttles allow verification calls, per number and per hour.
+      const many = Array.from({ length: 25 }, () => ({ phoneNumber: "13105551234", liveMessage: "hi" }));
+      expect((await sendCalls(app, carol, many)).status).toBe(200);
+      expect((await call(app, "POST", "/v2/me/callerids/13105551234", { auth: carol.api })).status).toBe(200);
+    });
+
     it("applies fields to the answer", async () => {
       const { json } = await sendCalls(app, alice, [{ phoneNumber: "12135551100", liveMessage: "hi" }], "?fields=items(toNumber,state)");
       expect(json).toEqual({ items: [{ toNumber: "12135551100", state: "READY" }] });
