@@ -1,5 +1,6 @@
 import type { ButtonHTMLAttributes, ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
+import { formatCount, formatTotal } from "./format.js";
 
 /** An error from the API, in words, beside the control that caused it (named by `id` for aria-describedby). */
 export function ErrorText({ id, error }: { id?: string; error?: string }) {
@@ -82,19 +83,22 @@ export function CopyField({ id, label, value, copyLabel }: { id: string; label: 
   );
 }
 
-/** Previous and next page of a list, and where in it we are. */
-export function Pager({ label, offset, limit, total, onOffset }: { label: string; offset: number; limit: number; total: number; onOffset: (offset: number) => void }) {
-  if (total <= limit && offset === 0) return null;
-  const last = Math.min(offset + limit, total);
+/**
+ * Previous and next page of a list, and where in it we are. `total` is the page's totalCount,
+ * which is -1 when the server stopped counting (beyond 10,000 matches): then a full page means
+ * there may be more.
+ */
+export function Pager({ label, offset, limit, total, shown, onOffset }: { label: string; offset: number; limit: number; total: number; shown: number; onOffset: (offset: number) => void }) {
+  const counted = total >= 0;
+  if (counted && total <= limit && offset === 0) return null;
+  const last = offset + shown;
   return (
     <nav class="inline pager" aria-label={label}>
       <button type="button" class="secondary" disabled={offset === 0} onClick={() => onOffset(Math.max(0, offset - limit))}>
         Previous page
       </button>
-      <span class="muted">
-        {total === 0 ? "none" : `${offset + 1}–${last} of ${total}`}
-      </span>
-      <button type="button" class="secondary" disabled={last >= total} onClick={() => onOffset(offset + limit)}>
+      <span class="muted">{shown === 0 ? "none on this page" : `${formatCount(offset + 1)}–${formatCount(last)} of ${formatTotal(total)}`}</span>
+      <button type="button" class="secondary" disabled={counted ? last >= total : shown < limit} onClick={() => onOffset(offset + limit)}>
         Next page
       </button>
     </nav>

@@ -6,6 +6,8 @@ export const formatDateTime = (ms: number) => dateTime.format(ms);
 /** Usage days are UTC days, as the ledger counts them. */
 export const formatUtcDay = (ms: number) => day.format(ms);
 export const formatCredits = (value: number) => credits.format(value);
+/** "1 credit", "12.5 credits". */
+export const formatCreditAmount = (value: number) => `${credits.format(value)} credit${value === 1 ? "" : "s"}`;
 
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -18,3 +20,9 @@ export function formatBytes(bytes: number): string {
   }
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
+
+const count = new Intl.NumberFormat(undefined);
+
+export const formatCount = (value: number) => count.format(value);
+/** A list's totalCount: CallFire's pages say -1 when they did not count (here: beyond 10,000 matches). */
+export const formatTotal = (total: number) => (total < 0 ? "more than 10,000" : count.format(total));

@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { del, get, post, query } from "../api.js";
 import { BusyButton, ConfirmDialog, CopyField, ErrorText, Loading, Pager } from "../components.js";
+import { formatTotal } from "../format.js";
 import { useAction, useResource } from "../hooks.js";
 import { PageFrame } from "../page-frame.js";
 import type { ApiCredential, Page } from "../types.js";
@@ -59,7 +60,7 @@ export function ApiCredentials() {
       {created && <NewSecret credential={created} onDone={() => setCreated(undefined)} />}
 
       <section class="card" aria-labelledby="list-title">
-        <h2 id="list-title">Credentials{list.data ? ` (${list.data.totalCount})` : ""}</h2>
+        <h2 id="list-title">Credentials{list.data ? ` (${formatTotal(list.data.totalCount)})` : ""}</h2>
         {list.loading && !list.data && <Loading label="Loading the credentials…" />}
         <ErrorText error={list.error} />
         {list.data && list.data.items.length === 0 && <p class="muted">No credentials yet.</p>}
@@ -70,7 +71,7 @@ export function ApiCredentials() {
             ))}
           </ul>
         )}
-        {list.data && <Pager label="Credential pages" offset={offset} limit={pageSize} total={list.data.totalCount} onOffset={setOffset} />}
+        {list.data && <Pager label="Credential pages" offset={offset} limit={pageSize} total={list.data.totalCount} shown={list.data.items.length} onOffset={setOffset} />}
       </section>
 
       {deleting && (

@@ -1,8 +1,9 @@
 import { useEffect, useState } from "preact/hooks";
 import { get, query, upload } from "../api.js";
 import { CopyField, ErrorText, Loading, Pager } from "../components.js";
-import { formatBytes, formatDateTime } from "../format.js";
+import { formatBytes, formatDateTime, formatTotal } from "../format.js";
 import { useDebounced, useResource } from "../hooks.js";
+import { mediaFile } from "../media-file.js";
 import { PageFrame } from "../page-frame.js";
 import type { Media, Page } from "../types.js";
 
@@ -19,7 +20,7 @@ export function MediaLibrary() {
     <PageFrame title="Media" intro="Sounds and images for calls and texts: bmp, gif, jpg, m4a, mp3, mp4, png and wav, recognised from their bytes.">
       <Uploader onUploaded={list.reload} />
       <section class="card" aria-labelledby="library-title">
-        <h2 id="library-title">Library{list.data ? ` (${list.data.totalCount})` : ""}</h2>
+        <h2 id="library-title">Library{list.data ? ` (${formatTotal(list.data.totalCount)})` : ""}</h2>
         <div class="field">
           <label for="media-search">Search by name</label>
           <input id="media-search" type="search" value={search} onInput={(event) => setSearch(event.currentTarget.value)} aria-describedby={list.error ? "media-list-error" : undefined} />
@@ -34,7 +35,7 @@ export function MediaLibrary() {
             ))}
           </ul>
         )}
-        {list.data && <Pager label="Media pages" offset={offset} limit={pageSize} total={list.data.totalCount} onOffset={setOffset} />}
+        {list.data && <Pager label="Media pages" offset={offset} limit={pageSize} total={list.data.totalCount} shown={list.data.items.length} onOffset={setOffset} />}
       </section>
     </PageFrame>
   );
@@ -137,9 +138,7 @@ function Uploader({ onUploaded }: { onUploaded: () => void }) {
 }
 
 function MediaItem({ media }: { media: Media }) {
-  // The public URL ends with the stored format's extension; /v2/media/{id}.{ext} serves it as is.
-  const extension = media.publicUrl.slice(media.publicUrl.lastIndexOf(".") + 1);
-  const file = `/v2/media/${media.id}.${extension}`;
+  const file = mediaFile(media);
   const titleId = `media-${media.id}`;
   return (
     <li aria-labelledby={titleId}>

@@ -2,7 +2,7 @@ import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, T
 import { useEffect, useRef } from "preact/hooks";
 import { get } from "../api.js";
 import { ErrorText, Loading } from "../components.js";
-import { formatCredits, formatDateTime, formatUtcDay } from "../format.js";
+import { formatCreditAmount, formatCredits, formatDateTime, formatUtcDay } from "../format.js";
 import { useResource } from "../hooks.js";
 import { PageFrame } from "../page-frame.js";
 import { useSessionInfo } from "../session.js";
@@ -62,7 +62,7 @@ function PlanGauge({ usage, plan }: { usage: PlanUsage; plan: Plan }) {
         <strong>{plan.name}</strong>
         <span class="muted">
           {" "}
-          · {credits(plan.creditsPerCallMinute)} a call minute, {credits(plan.creditsPerText)} a text
+          · {formatCreditAmount(plan.creditsPerCallMinute)} a call minute, {formatCreditAmount(plan.creditsPerText)} a text
         </span>
       </p>
       {plan.monthlyCredits > 0 ? (
@@ -82,16 +82,14 @@ function PlanGauge({ usage, plan }: { usage: PlanUsage; plan: Plan }) {
       <dl class="facts">
         <dt>Pay-as-you-go balance</dt>
         <dd class={payAsYouGo < 0 ? "negative" : undefined}>
-          {formatCredits(payAsYouGo)} credits{payAsYouGo < 0 ? " (below zero: usage ran past the credits)" : ""}
+          {formatCreditAmount(payAsYouGo)}{payAsYouGo < 0 ? " (below zero: usage ran past the credits)" : ""}
         </dd>
         <dt>Total left</dt>
-        <dd>{formatCredits(usage.totalRemainingCredits)} credits</dd>
+        <dd>{formatCreditAmount(usage.totalRemainingCredits)}</dd>
       </dl>
     </>
   );
 }
-
-const credits = (value: number) => `${formatCredits(value)} credit${value === 1 ? "" : "s"}`;
 
 const series = [
   { key: "callsDurationMinutes", label: "Call minutes", color: "#2b6cb0" },
