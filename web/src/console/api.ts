@@ -41,13 +41,13 @@ function parse(text: string): unknown {
   return text === "" ? undefined : JSON.parse(text);
 }
 
-export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<T> {
   let response: Response;
   try {
     response = await fetch(path, {
       method,
       credentials: "same-origin",
-      headers: headers(body === undefined ? {} : { "Content-Type": "application/json" }),
+      headers: headers(body === undefined ? extraHeaders : { "Content-Type": "application/json", ...extraHeaders }),
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
@@ -59,7 +59,7 @@ export async function request<T>(method: string, path: string, body?: unknown): 
 }
 
 export const get = <T>(path: string) => request<T>("GET", path);
-export const post = <T>(path: string, body?: unknown) => request<T>("POST", path, body);
+export const post = <T>(path: string, body?: unknown, extraHeaders?: Record<string, string>) => request<T>("POST", path, body, extraHeaders);
 export const del = (path: string) => request<void>("DELETE", path);
 
 /** A multipart upload that reports its progress (fetch cannot report an upload's progress). */

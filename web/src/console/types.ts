@@ -62,3 +62,60 @@ export interface Media {
   mediaType: string;
   publicUrl: string;
 }
+
+/** READY (queued), SELECTED (the platform took it), FINISHED (its outcome is known). */
+export type ActionState = "READY" | "SELECTED" | "FINISHED" | string;
+
+interface Action {
+  id: number;
+  fromNumber?: string;
+  toNumber?: string;
+  state?: ActionState;
+  campaignId?: number;
+  batchId?: number;
+  inbound?: boolean;
+  created?: number;
+  modified?: number;
+  labels?: string[];
+  attributes?: Record<string, string>;
+}
+
+export interface CallRecording {
+  id: number;
+  callId: number;
+  name: string;
+  created: number;
+  lengthInBytes?: number;
+  lengthInSeconds?: number;
+  mp3Url?: string;
+  state: "RECORDING" | "READY" | "ERROR";
+}
+
+export interface CallRecord {
+  id: number;
+  billedAmount?: number;
+  finishTime?: number;
+  callerName?: string;
+  result?: string;
+  recordings?: CallRecording[];
+}
+
+export interface Call extends Action {
+  finalCallResult?: string;
+  records?: CallRecord[];
+}
+
+export interface TextRecord {
+  id: number;
+  billedAmount?: number;
+  finishTime?: number;
+  message?: string;
+  textResult?: string;
+}
+
+export interface Text extends Action {
+  message?: string;
+  finalTextResult?: string;
+  records?: TextRecord[];
+  media?: Media[];
+}
