@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { makeWav } from "./audio/helpers.js";
 import { basic, call, createTestAccount, describeEachDialect, startTestApp, type TestAccount, type TestApp } from "./support/app.js";
-import { attributeOf, eventually, openBrowser, screenshots, textOf, textsOf, type TestBrowser } from "./support/browser.js";
+import { attributeOf, drawPng, eventually, openBrowser, screenshots, signIn, textOf, textsOf, type TestBrowser } from "./support/browser.js";
 import { admin } from "./support/calls.js";
 
 // The web console in a real browser (Debian's chromium, driven by playwright-core), the way an
@@ -270,10 +270,7 @@ describeEachDialect("the web console in a browser", (dialect) => {
     const second = await openBrowser(app.baseUrl);
     try {
       const page2 = second.page;
-      await page2.goto(`${app.baseUrl}/console`);
-      await page2.getByLabel("Email").fill(other.email);
-      await page2.getByLabel("Password").fill(other.password);
-      await page2.getByRole("button", { name: "Sign in" }).click();
+      await signIn(page2, app.baseUrl, other);
       await eventually(attributeOf(page2.getByRole("img", { name: /^Bar chart/ }), "aria-label")).toMatch(/totals: 0 call minutes, 0 texts, 0 credits$/);
       await page2.getByRole("link", { name: "API credentials" }).click();
       await eventually(textsOf(page2.getByRole("list", { name: "API credentials" }).getByRole("heading"))).toEqual(["test"]);
@@ -294,23 +291,3 @@ describeEachDialect("the web console in a browser", (dialect) => {
     }
   }, browserStepTimeout);
 });
-
-/** A PNG big enough to see in a preview, drawn by the browser itself. */
-async function drawPng(page: Page): Promise<Buffer> {
-  const dataUrl = await page.evaluate(() => {
-    const canvas = document.createElement("canvas");
-    canvas.width = 480;
-    canvas.height = 240;
-    const context = canvas.getContext("2d")!;
-    const gradient = context.createLinearGradient(0, 0, 480, 240);
-    gradient.addColorStop(0, "#2b6cb0");
-    gradient.addColorStop(1, "#38a169");
-    context.fillStyle = gradient;
-    context.fillRect(0, 0, 480, 240);
-    context.fillStyle = "#fff";
-    context.font = "bold 40px sans-serif";
-    context.fillText("Switchboard", 110, 135);
-    return canvas.toDataURL("image/png");
-  });
-  return Buffer.from(dataUrl.slice(dataUrl.indexOf(",") + 1), "base64");
-}

@@ -59,3 +59,32 @@ export const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, {
 export const textOf = (locator: Locator) => () => locator.innerText();
 export const textsOf = (locator: Locator) => () => locator.allInnerTexts();
 export const attributeOf = (locator: Locator, name: string) => () => locator.getAttribute(name);
+
+/** Signs in to the console with the account's login, at `path`, and waits for that page. */
+export async function signIn(page: Page, baseUrl: string, account: { email: string; password: string }, path = "/console"): Promise<void> {
+  await page.goto(`${baseUrl}${path}`);
+  await page.getByLabel("Email").fill(account.email);
+  await page.getByLabel("Password").fill(account.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+}
+
+/** A PNG big enough to see in a preview, drawn by the browser itself. */
+export async function drawPng(page: Page): Promise<Buffer> {
+  const dataUrl = await page.evaluate(() => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 480;
+    canvas.height = 240;
+    const context = canvas.getContext("2d")!;
+    const gradient = context.createLinearGradient(0, 0, 480, 240);
+    gradient.addColorStop(0, "#2b6cb0");
+    gradient.addColorStop(1, "#38a169");
+    context.fillStyle = gradient;
+    context.fillRect(0, 0, 480, 240);
+    context.fillStyle = "#fff";
+    context.font = "bold 40px sans-serif";
+    context.fillText("Switchboard", 110, 135);
+    return canvas.toDataURL("image/png");
+  });
+  return Buffer.from(dataUrl.slice(dataUrl.indexOf(",") + 1), "base64");
+}
