@@ -1,4 +1,4 @@
-import type { ComponentChildren } from "preact";
+import type { ComponentChildren, InputHTMLAttributes } from "preact";
 import { useState } from "preact/hooks";
 import { get, query } from "../api.js";
 import { BusyButton, ErrorText, Loading, Pager } from "../components.js";
@@ -68,7 +68,8 @@ export function ActionList<T extends Call | Text>({
   generation: number;
   resultOf: (item: T) => string | undefined;
   summaryOf?: (item: T) => string | undefined;
-  details: (id: number) => ComponentChildren;
+  /** What a call's or text's details show, once getCall / getText has read it. */
+  details: (item: T) => ComponentChildren;
 }) {
   const [filters, setFilters] = useState<Filters>(noFilters);
   const [offset, setOffset] = useState(0);
@@ -98,7 +99,7 @@ export function ActionList<T extends Call | Text>({
       {list.data && list.data.items.length > 0 && (
         <ul class="items" aria-label={`${Noun}s`}>
           {list.data.items.map((item) => (
-            <ActionItem key={item.id} kind={kind} item={item} result={resultOf(item)} summary={summaryOf?.(item)} details={details} />
+            <ActionItem<T> key={item.id} kind={kind} item={item} result={resultOf(item)} summary={summaryOf?.(item)} details={details} />
           ))}
         </ul>
       )}
@@ -107,15 +108,46 @@ export function ActionList<T extends Call | Text>({
   );
 }
 
+/** The filters typed in: numbers, a batch and a creation interval (the browser's time zone, to the minute). */
+const inputs: Array<{ name: keyof Filters; label: string; attributes: InputHTMLAttributes<HTMLInputElement> }> = [
+  { name: "toNumber", label: "To number", attributes: { type: "tel", inputMode: "tel" } },
+  { name: "fromNumber", label: "From number", attributes: { type: "tel", inputMode: "tel" } },
+  { name: "batchId", label: "Batch id", attributes: { type: "text", inputMode: "numeric" } },
+  { name: "createdFrom", label: "Created from", attributes: { type: "datetime-local" } },
+  { name: "createdUntil", label: "Created until", attributes: { type: "datetime-local" } },
+];
+
 function FilterForm({ kind, results, busy, error, onApply }: { kind: string; results: readonly string[]; busy: boolean; error?: string; onApply: (filters: Filters) => void }) {
   const [draft, setDraft] = useState<Filters>(noFilters);
-  const set = (name: keyof Filters) => (event: { currentTarget: { value: string } }) => setDraft({ ...draft, [name]: event.currentTarget.value });
-  const id = (name: keyof Filters) => `${kind}-filter-${name}`;
   const errorId = `${kind}-filter-error`;
   const field = fieldOfError(error, parameters);
-  /** The error beside the control that caused it, or beside the buttons when it names none. */
-  const errorAt = (name: keyof Filters | undefined) => (field === (name && parameterOf[name]) ? <ErrorText id={errorId} error={error} /> : null);
-  const aria = (name: keyof Filters) => invalidIf(field === parameterOf[name], errorId);
+  const control = (name: keyof Filters) => ({
+    id: `${kind}-filter-${name}`,
+    value: draft[name],
+    ...invalidIf(field === parameterOf[name], errorId),
+  });
+  const set = (name: keyof Filters) => (event: { currentTarget: { value: string } }) => setDraft({ ...draft, [name]: event.currentTarget.value });
+  /** A filter's label, its control, and the error when it names this filter. */
+  const filter = (name: keyof Filters, label: string, input: ComponentChildren) => (
+    <div class="field" key={name}>
+      <label for={`${kind}-filter-${name}`}>{label}</label>
+      {input}
+      {field === parameterOf[name] && <ErrorText id={errorId} error={error} />}
+    </div>
+  );
+  const choices = (name: "state" | "result", label: string, any: string, values: readonly string[]) =>
+    filter(
+      name,
+      label,
+      <select {...control(name)} onChange={set(name)}>
+        <option value="">{any}</option>
+        {values.map((value) => (
+          <option key={value} value={value}>
+            {describe(value)}
+          </option>
+        ))}
+      </select>,
+    );
 
   return (
     <form
@@ -127,55 +159,9 @@ function FilterForm({ kind, results, busy, error, onApply }: { kind: string; res
       }}
     >
       <div class="filter-grid">
-        <div class="field">
-          <label for={id("state")}>State</label>
-          <select id={id("state")} value={draft.state} onChange={set("state")} {...aria("state")}>
-            <option value="">Any state</option>
-            {actionStates.map((state) => (
-              <option key={state} value={state}>
-                {describe(state)}
-              </option>
-            ))}
-          </select>
-          {errorAt("state")}
-        </div>
-        <div class="field">
-          <label for={id("result")}>Result</label>
-          <select id={id("result")} value={draft.result} onChange={set("result")} {...aria("result")}>
-            <option value="">Any result</option>
-            {results.map((result) => (
-              <option key={result} value={result}>
-                {describe(result)}
-              </option>
-            ))}
-          </select>
-          {errorAt("result")}
-        </div>
-        <div class="field">
-          <label for={id("toNumber")}>To number</label>
-          <input id={id("toNumber")} type="tel" inputMode="tel" value={draft.toNumber} onInput={set("toNumber")} {...aria("toNumber")} />
-          {errorAt("toNumber")}
-        </div>
-        <div class="field">
-          <label for={id("fromNumber")}>From number</label>
-          <input id={id("fromNumber")} type="tel" inputMode="tel" value={draft.fromNumber} onInput={set("fromNumber")} {...aria("fromNumber")} />
-          {errorAt("fromNumber")}
-        </div>
-        <div class="field">
-          <label for={id("batchId")}>Batch id</label>
-          <input id={id("batchId")} type="text" inputMode="numeric" value={draft.batchId} onInput={set("batchId")} {...aria("batchId")} />
-          {errorAt("batchId")}
-        </div>
-        <div class="field">
-          <label for={id("createdFrom")}>Created from</label>
-          <input id={id("createdFrom")} type="datetime-local" value={draft.createdFrom} onInput={set("createdFrom")} {...aria("createdFrom")} />
-          {errorAt("createdFrom")}
-        </div>
-        <div class="field">
-          <label for={id("createdUntil")}>Created until</label>
-          <input id={id("createdUntil")} type="datetime-local" value={draft.createdUntil} onInput={set("createdUntil")} {...aria("createdUntil")} />
-          {errorAt("createdUntil")}
-        </div>
+        {choices("state", "State", "Any state", actionStates)}
+        {choices("result", "Result", "Any result", results)}
+        {inputs.map(({ name, label, attributes }) => filter(name, label, <input {...attributes} {...control(name)} onInput={set(name)} />))}
       </div>
       <div class="actions">
         <BusyButton type="submit" busy={busy} busyLabel="Finding…">
@@ -192,12 +178,12 @@ function FilterForm({ kind, results, busy, error, onApply }: { kind: string; res
           Clear filters
         </button>
       </div>
-      {errorAt(undefined)}
+      {field === undefined && <ErrorText id={errorId} error={error} />}
     </form>
   );
 }
 
-function ActionItem({ kind, item, result, summary, details }: { kind: string; item: Call | Text; result?: string; summary?: string; details: (id: number) => ComponentChildren }) {
+function ActionItem<T extends Call | Text>({ kind, item, result, summary, details }: { kind: string; item: T; result?: string; summary?: string; details: (item: T) => ComponentChildren }) {
   const [open, setOpen] = useState(false);
   const noun = `${kind === "call" ? "Call" : "Text"} ${item.id}`;
   const titleId = `${kind}-${item.id}-title`;
@@ -221,8 +207,20 @@ function ActionItem({ kind, item, result, summary, details }: { kind: string; it
         {open ? "Hide details" : "Show details"}
       </button>
       <div id={detailsId} hidden={!open}>
-        {open && details(item.id)}
+        {open && <ActionDetails<T> kind={kind} id={item.id} details={details} />}
       </div>
     </li>
+  );
+}
+
+/** getCall or getText, read when an item's details are opened. */
+function ActionDetails<T>({ kind, id, details }: { kind: string; id: number; details: (item: T) => ComponentChildren }) {
+  const item = useResource(() => get<T>(`/v2/${kind}s/${id}`), [kind, id]);
+  return (
+    <>
+      {item.loading && <Loading label={`Reading ${kind} ${id}…`} />}
+      <ErrorText error={item.error && `Could not read ${kind} ${id}: ${item.error}`} />
+      {item.data && details(item.data)}
+    </>
   );
 }

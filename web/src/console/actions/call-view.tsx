@@ -1,7 +1,4 @@
-import { get } from "../api.js";
-import { ErrorText, Loading } from "../components.js";
 import { formatBytes, formatCreditAmount, formatDateTime } from "../format.js";
-import { useResource } from "../hooks.js";
 import type { Call, CallRecording } from "../types.js";
 import { ActionFacts } from "./action-facts.js";
 import { describe } from "./results.js";
@@ -68,17 +65,5 @@ function Recording({ callId, recording }: { callId: number; recording: CallRecor
         <p class="muted">{recording.state === "RECORDING" ? "Still recording: its MP3 is there once it is READY." : "The recording failed (ERROR): it has no MP3."}</p>
       )}
     </li>
-  );
-}
-
-/** getCall, read when a list item's details are opened. */
-export function CallDetailsById({ id }: { id: number }) {
-  const call = useResource(() => get<Call>(`/v2/calls/${id}`), [id]);
-  return (
-    <>
-      {call.loading && <Loading label={`Reading call ${id}…`} />}
-      <ErrorText error={call.error && `Could not read call ${id}: ${call.error}`} />
-      {call.data && <CallDetails call={call.data} level={4} />}
-    </>
   );
 }

@@ -1,5 +1,7 @@
 // CallFire's results of calls and texts, with the words the console shows beside them, and what
-// the sandbox simulator does with a number (the README's table, src/delivery/simulator.ts).
+// the sandbox simulator does with a number (the README's table, src/delivery/simulator.ts). The
+// enums are CallFire's, as src/services/actions.ts lists them for the server; the pages cannot
+// import that module (it brings the database layer into the bundle).
 
 export const callResults = [
   "LA",

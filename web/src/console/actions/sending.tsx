@@ -1,18 +1,99 @@
-import { useRef } from "preact/hooks";
+import type { ComponentChildren } from "preact";
+import { useRef, useState } from "preact/hooks";
 import { get } from "../api.js";
-import { ErrorText, Loading } from "../components.js";
+import { BusyButton, ErrorText, Loading } from "../components.js";
 import { invalidIf } from "../field-errors.js";
 import { useResource } from "../hooks.js";
 
 // What the "send a test call" and "send a test text" forms share: the caller ID it is sent from,
 // the number it goes to, and the Idempotency-Key that makes a retry of the same send safe.
 
-/** The account's verified caller IDs (getCallerIds), for the From select. */
-export function useCallerIds() {
-  return useResource(async () => (await get<{ items?: Array<{ phoneNumber: string }> }>("/v2/me/callerids")).items?.map((item) => item.phoneNumber) ?? [], []);
+/** Who a test send is from and to: one of the account's verified caller IDs (getCallerIds; the first unless another is chosen), and a number. */
+export function useSender() {
+  const callerIds = useResource(async () => (await get<{ items?: Array<{ phoneNumber: string }> }>("/v2/me/callerids")).items?.map((item) => item.phoneNumber) ?? [], []);
+  const [chosen, setFrom] = useState("");
+  const [to, setTo] = useState("");
+  return { callerIds, from: chosen || callerIds.data?.[0], setFrom, to, setTo, canSend: (callerIds.data?.length ?? 0) > 0 };
 }
 
-export function CallerIdSelect({
+type Sender = ReturnType<typeof useSender>;
+
+/**
+ * A "send a test call / text" card: From and To, the page's own fields (`children`), and the
+ * send button, with the error of a send that names none of the fields under it.
+ */
+export function SendForm({
+  kind,
+  send,
+  sender,
+  field,
+  sandboxNumbers,
+  ready = true,
+  children,
+}: {
+  kind: "call" | "text";
+  send: { run: () => Promise<unknown>; busy: boolean; error?: string };
+  sender: Sender;
+  /** The recipient field the send's error names, if any. */
+  field?: string;
+  sandboxNumbers?: Array<[string, string]>;
+  /** The page's own fields make a sendable request. */
+  ready?: boolean;
+  children: ComponentChildren;
+}) {
+  const errorId = `test-${kind}-error`;
+  return (
+    <section class="card" aria-labelledby={`test-${kind}-title`}>
+      <h2 id={`test-${kind}-title`}>Send a test {kind}</h2>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          void send.run();
+        }}
+      >
+        <SenderFields kind={kind} sender={sender} field={field} error={send.error} errorId={errorId} sandboxNumbers={sandboxNumbers} />
+        {children}
+        <BusyButton type="submit" busy={send.busy} busyLabel="Sending…" disabled={!sender.canSend || !ready}>
+          Send test {kind}
+        </BusyButton>
+        {field === undefined && <ErrorText id={errorId} error={send.error} />}
+      </form>
+    </section>
+  );
+}
+
+/**
+ * The From and To fields, the error of either, and in the sandbox how the simulator ends a call
+ * or text by its number. `field` is the recipient field the send's error names, if any.
+ */
+function SenderFields({
+  kind,
+  sender,
+  field,
+  error,
+  errorId,
+  sandboxNumbers,
+}: {
+  kind: "call" | "text";
+  sender: Sender;
+  field?: string;
+  error?: string;
+  errorId: string;
+  sandboxNumbers?: Array<[string, string]>;
+}) {
+  return (
+    <>
+      <div class="row fields">
+        <CallerIdSelect id={`test-${kind}-from`} callerIds={sender.callerIds} value={sender.from ?? ""} invalid={field === "fromNumber"} errorId={errorId} onChange={sender.setFrom} />
+        <RecipientNumber id={`test-${kind}-to`} value={sender.to} invalid={field === "phoneNumber"} errorId={errorId} onChange={sender.setTo} />
+      </div>
+      {(field === "fromNumber" || field === "phoneNumber") && <ErrorText id={errorId} error={error} />}
+      {sandboxNumbers && <SandboxNumbers rows={sandboxNumbers} />}
+    </>
+  );
+}
+
+function CallerIdSelect({
   id,
   callerIds,
   value,
@@ -21,7 +102,7 @@ export function CallerIdSelect({
   onChange,
 }: {
   id: string;
-  callerIds: ReturnType<typeof useCallerIds>;
+  callerIds: Sender["callerIds"];
   value: string;
   invalid: boolean;
   errorId: string;
@@ -57,7 +138,7 @@ export function CallerIdSelect({
 }
 
 /** The number to send to. */
-export function RecipientNumber({
+function RecipientNumber({
   id,
   value,
   invalid,
@@ -91,8 +172,7 @@ export function RecipientNumber({
   );
 }
 
-/** In the sandbox: how the simulator ends a call or text, by the number it goes to. */
-export function SandboxNumbers({ rows }: { rows: Array<[string, string]> }) {
+function SandboxNumbers({ rows }: { rows: Array<[string, string]> }) {
   return (
     <table class="sandbox-numbers">
       <caption>

@@ -1,7 +1,4 @@
-import { get } from "../api.js";
-import { ErrorText, Loading } from "../components.js";
 import { formatBytes, formatCreditAmount, formatDateTime } from "../format.js";
-import { useResource } from "../hooks.js";
 import { mediaFile } from "../media-file.js";
 import type { Media, Text } from "../types.js";
 import { ActionFacts } from "./action-facts.js";
@@ -59,17 +56,5 @@ function TextMedia({ media }: { media: Media }) {
       {media.mediaType.startsWith("image/") && <img class="preview" src={file} alt={`Preview of ${media.name}`} loading="lazy" />}
       {media.mediaType.startsWith("audio/") && <audio controls preload="metadata" src={file} aria-label={`Play ${media.name}`} />}
     </li>
-  );
-}
-
-/** getText, read when a list item's details are opened. */
-export function TextDetailsById({ id }: { id: number }) {
-  const text = useResource(() => get<Text>(`/v2/texts/${id}`), [id]);
-  return (
-    <>
-      {text.loading && <Loading label={`Reading text ${id}…`} />}
-      <ErrorText error={text.error && `Could not read text ${id}: ${text.error}`} />
-      {text.data && <TextDetails text={text.data} level={4} />}
-    </>
   );
 }

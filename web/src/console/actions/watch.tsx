@@ -21,8 +21,8 @@ export interface Watch<T> {
   again: () => void;
 }
 
-/** Reads `path` until `done` says so (or the bound passes). */
-export function useWatch<T>(path: string, done: (item: T) => boolean): Watch<T> {
+/** Reads `path` until `done` says so (or the bound passes); `onFinished` once it is FINISHED. */
+export function useWatch<T extends { state?: string }>(path: string, done: (item: T) => boolean, onFinished: () => void): Watch<T> {
   const [state, setState] = useState<Omit<Watch<T>, "again">>({ watching: true, gaveUp: false, seconds: 0 });
   const [round, setRound] = useState(0);
   const isDone = useRef(done);
@@ -52,6 +52,13 @@ export function useWatch<T>(path: string, done: (item: T) => boolean): Watch<T> 
       clearTimeout(timer);
     };
   }, [path, round]);
+
+  const finished = state.item?.state === "FINISHED";
+  const onceFinished = useRef(onFinished);
+  onceFinished.current = onFinished;
+  useEffect(() => {
+    if (finished) onceFinished.current();
+  }, [finished]);
 
   return { ...state, again: () => setRound((n) => n + 1) };
 }
@@ -105,7 +112,7 @@ export function WatchPanel<T extends { id: number; state?: string }>({
           : state === "FINISHED"
             ? `${noun} finished: ${result ? describe(result) : "no result"}.${waitingFor && watch.watching ? ` Waiting for ${waitingFor}… (${watch.seconds} s)` : ""}`
             : watch.gaveUp
-              ? `Stopped watching after ${Math.round(watchMs / 60_000)} minutes: ${noun.toLowerCase()} is still ${describe(state)}. It shows in the list below once it finishes.`
+              ? `Stopped watching after ${Math.round(watchMs / 60_000)} minutes: ${noun.toLowerCase()} is still ${describe(state)}. Watch it again, or find it in the list below later.`
               : `${noun} is ${describe(state)} (${watch.seconds} s)`}
       </p>
       <ErrorText error={watch.error && `Could not read ${noun.toLowerCase()}: ${watch.error}`} />

@@ -1,9 +1,9 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { get, post } from "../api.js";
 import { ActionList } from "../actions/action-list.js";
-import { CallDetails, CallDetailsById } from "../actions/call-view.js";
+import { CallDetails } from "../actions/call-view.js";
 import { callResults, sandboxCallNumbers, voices } from "../actions/results.js";
-import { CallerIdSelect, RecipientNumber, SandboxNumbers, useCallerIds, useIdempotencyKey } from "../actions/sending.js";
+import { SendForm, useIdempotencyKey, useSender } from "../actions/sending.js";
 import { useWatch, WatchPanel } from "../actions/watch.js";
 import { BusyButton, ErrorText, Loading } from "../components.js";
 import { fieldOfError, invalidIf } from "../field-errors.js";
@@ -35,7 +35,7 @@ export function Calls() {
         }}
       />
       {sent && <WatchedCall key={sent.id} id={sent.id} expectRecording={sent.expectRecording} onFinished={reloadList} />}
-      <ActionList<Call> kind="call" results={callResults} generation={generation} resultOf={(call) => call.finalCallResult} details={(id) => <CallDetailsById id={id} />} />
+      <ActionList<Call> kind="call" results={callResults} generation={generation} resultOf={(call) => call.finalCallResult} details={(call) => <CallDetails call={call} level={4} />} />
     </PageFrame>
   );
 }
@@ -51,16 +51,13 @@ function useSounds() {
 const recipientFields = ["fromNumber", "phoneNumber", "liveMessageSoundId", "liveMessage", "voice"] as const;
 
 function TestCall({ sandbox, onSent }: { sandbox: boolean; onSent: (call: Call, expectRecording: boolean) => void }) {
-  const callerIds = useCallerIds();
+  const sender = useSender();
   const sounds = useSounds();
-  const [from, setFrom] = useState("");
-  const [to, setTo] = useState("");
   const [plays, setPlays] = useState<"sound" | "message">();
   const [soundId, setSoundId] = useState("");
   const [message, setMessage] = useState("");
   const [voice, setVoice] = useState("");
   const keys = useIdempotencyKey();
-  const fromNumber = from || callerIds.data?.[0];
 
   // A sound when there is one; the spoken message otherwise.
   const chosen = plays ?? (sounds.data && sounds.data.length === 0 ? "message" : "sound");
@@ -69,8 +66,8 @@ function TestCall({ sandbox, onSent }: { sandbox: boolean; onSent: (call: Call, 
   const send = useAction(async () => {
     const recipient =
       chosen === "sound"
-        ? { phoneNumber: to.trim(), fromNumber, liveMessageSoundId: sound!.id }
-        : { phoneNumber: to.trim(), fromNumber, liveMessage: message, ...(voice ? { voice } : {}) };
+        ? { phoneNumber: sender.to.trim(), fromNumber: sender.from, liveMessageSoundId: sound!.id }
+        : { phoneNumber: sender.to.trim(), fromNumber: sender.from, liveMessage: message, ...(voice ? { voice } : {}) };
     const body = [recipient];
     const answer = await post<{ items: Call[] }>("/v2/calls", body, { "Idempotency-Key": keys.keyFor(body) });
     keys.sent();
@@ -78,92 +75,70 @@ function TestCall({ sandbox, onSent }: { sandbox: boolean; onSent: (call: Call, 
   });
   const field = fieldOfError(send.error, recipientFields);
   const errorId = "test-call-error";
-  const errorAt = (name: (typeof recipientFields)[number] | undefined) => (field === name ? <ErrorText id={errorId} error={send.error} /> : null);
-  const noCallerId = callerIds.data?.length === 0;
+  const errorAt = (name: (typeof recipientFields)[number]) => (field === name ? <ErrorText id={errorId} error={send.error} /> : null);
   const nothingToPlay = chosen === "sound" && !sound;
 
   return (
-    <section class="card" aria-labelledby="test-call-title">
-      <h2 id="test-call-title">Send a test call</h2>
-      <form
-        onSubmit={(event) => {
-          event.preventDefault();
-          void send.run();
-        }}
-      >
-        <div class="row fields">
-          <CallerIdSelect id="test-call-from" callerIds={callerIds} value={fromNumber ?? ""} invalid={field === "fromNumber"} errorId={errorId} onChange={setFrom} />
-          <RecipientNumber id="test-call-to" value={to} invalid={field === "phoneNumber"} errorId={errorId} onChange={setTo} />
+    <SendForm kind="call" send={send} sender={sender} field={field} sandboxNumbers={sandbox ? sandboxCallNumbers : undefined} ready={!nothingToPlay}>
+      <fieldset>
+        <legend>The call plays</legend>
+        <div class="inline">
+          <label class="choice">
+            <input type="radio" name="test-call-plays" value="sound" checked={chosen === "sound"} onChange={() => setPlays("sound")} /> An uploaded sound
+          </label>
+          <label class="choice">
+            <input type="radio" name="test-call-plays" value="message" checked={chosen === "message"} onChange={() => setPlays("message")} /> A spoken message
+          </label>
         </div>
-        {errorAt("fromNumber")}
-        {errorAt("phoneNumber")}
-        {sandbox && <SandboxNumbers rows={sandboxCallNumbers} />}
-
-        <fieldset>
-          <legend>The call plays</legend>
-          <div class="inline">
-            <label class="choice">
-              <input type="radio" name="test-call-plays" value="sound" checked={chosen === "sound"} onChange={() => setPlays("sound")} /> An uploaded sound
-            </label>
-            <label class="choice">
-              <input type="radio" name="test-call-plays" value="message" checked={chosen === "message"} onChange={() => setPlays("message")} /> A spoken message
-            </label>
-          </div>
-          {chosen === "sound" && (
-            <div class="field">
-              {sounds.loading && !sounds.data && <Loading label="Loading the sounds…" />}
-              <ErrorText error={sounds.error && `Could not read the media: ${sounds.error}`} />
-              {sounds.data && sounds.data.length === 0 && (
-                <p class="warning">
-                  This account has no sounds yet: <a href="/console/media">upload an MP3, WAV or M4A on the Media page</a>, or choose a spoken message.
-                </p>
-              )}
-              {sounds.data && sounds.data.length > 0 && (
-                <>
-                  <label for="test-call-sound">Sound</label>
-                  <select id="test-call-sound" value={String(sound?.id ?? "")} onChange={(event) => setSoundId(event.currentTarget.value)} {...invalidIf(field === "liveMessageSoundId", errorId)}>
-                    {sounds.data.map((media) => (
-                      <option key={media.id} value={String(media.id)}>
-                        {media.name} ({media.mediaType}, media {media.id})
-                      </option>
-                    ))}
-                  </select>
-                  {sandbox && sound && !recordedTypes.has(sound.mediaType) && <p class="muted">The simulator records MP3 and WAV sounds only: this call will have no recording.</p>}
-                </>
-              )}
-              {errorAt("liveMessageSoundId")}
-            </div>
-          )}
-          {chosen === "message" && (
-            <div class="row fields">
-              <div class="field">
-                <label for="test-call-message">Message (text to speech)</label>
-                <textarea id="test-call-message" rows={2} required value={message} onInput={(event) => setMessage(event.currentTarget.value)} {...invalidIf(field === "liveMessage", errorId)} />
-                {errorAt("liveMessage")}
-              </div>
-              <div class="field narrow">
-                <label for="test-call-voice">Voice</label>
-                <select id="test-call-voice" value={voice} onChange={(event) => setVoice(event.currentTarget.value)} {...invalidIf(field === "voice", errorId)}>
-                  <option value="">Platform default</option>
-                  {voices.map((name) => (
-                    <option key={name} value={name}>
-                      {name}
+        {chosen === "sound" && (
+          <div class="field">
+            {sounds.loading && !sounds.data && <Loading label="Loading the sounds…" />}
+            <ErrorText error={sounds.error && `Could not read the media: ${sounds.error}`} />
+            {sounds.data && sounds.data.length === 0 && (
+              <p class="warning">
+                This account has no sounds yet: <a href="/console/media">upload an MP3, WAV or M4A on the Media page</a>, or choose a spoken message.
+              </p>
+            )}
+            {sounds.data && sounds.data.length > 0 && (
+              <>
+                <label for="test-call-sound">Sound</label>
+                <select id="test-call-sound" value={String(sound?.id ?? "")} onChange={(event) => setSoundId(event.currentTarget.value)} {...invalidIf(field === "liveMessageSoundId", errorId)}>
+                  {sounds.data.map((media) => (
+                    <option key={media.id} value={String(media.id)}>
+                      {media.name} ({media.mediaType}, media {media.id})
                     </option>
                   ))}
                 </select>
-                {errorAt("voice")}
-              </div>
+                {sandbox && sound && !recordedTypes.has(sound.mediaType) && <p class="muted">The simulator records MP3 and WAV sounds only: this call will have no recording.</p>}
+              </>
+            )}
+            {errorAt("liveMessageSoundId")}
+          </div>
+        )}
+        {chosen === "message" && (
+          <div class="row fields">
+            <div class="field">
+              <label for="test-call-message">Message (text to speech)</label>
+              <textarea id="test-call-message" rows={2} required value={message} onInput={(event) => setMessage(event.currentTarget.value)} {...invalidIf(field === "liveMessage", errorId)} />
+              {errorAt("liveMessage")}
             </div>
-          )}
-          {chosen === "message" && sandbox && <p class="muted">The simulator has no speech synthesis: a spoken message is timed (150 words a minute) but not recorded.</p>}
-        </fieldset>
-
-        <BusyButton type="submit" busy={send.busy} busyLabel="Sending…" disabled={noCallerId || nothingToPlay || !callerIds.data}>
-          Send test call
-        </BusyButton>
-        {errorAt(undefined)}
-      </form>
-    </section>
+            <div class="field narrow">
+              <label for="test-call-voice">Voice</label>
+              <select id="test-call-voice" value={voice} onChange={(event) => setVoice(event.currentTarget.value)} {...invalidIf(field === "voice", errorId)}>
+                <option value="">Platform default</option>
+                {voices.map((name) => (
+                  <option key={name} value={name}>
+                    {name}
+                  </option>
+                ))}
+              </select>
+              {errorAt("voice")}
+            </div>
+          </div>
+        )}
+        {chosen === "message" && sandbox && <p class="muted">The simulator has no speech synthesis: a spoken message is timed (150 words a minute) but not recorded.</p>}
+      </fieldset>
+    </SendForm>
   );
 }
 
@@ -179,11 +154,7 @@ function WatchedCall({ id, expectRecording, onFinished }: { id: number; expectRe
     if (call.state !== "FINISHED") return false;
     finishedAt.current ??= Date.now();
     return !(expectRecording && played(call)) || hasRecording(call) || Date.now() - finishedAt.current > recordingWaitMs;
-  });
-  const finished = watch.item?.state === "FINISHED";
-  useEffect(() => {
-    if (finished) onFinished();
-  }, [finished]);
+  }, onFinished);
 
   return (
     <WatchPanel

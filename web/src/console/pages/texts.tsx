@@ -1,9 +1,9 @@
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { get, post } from "../api.js";
 import { ActionList } from "../actions/action-list.js";
 import { sandboxTextNumbers, textResults } from "../actions/results.js";
-import { CallerIdSelect, RecipientNumber, SandboxNumbers, useCallerIds, useIdempotencyKey } from "../actions/sending.js";
-import { TextDetails, TextDetailsById } from "../actions/text-view.js";
+import { SendForm, useIdempotencyKey, useSender } from "../actions/sending.js";
+import { TextDetails } from "../actions/text-view.js";
 import { useWatch, WatchPanel } from "../actions/watch.js";
 import { BusyButton, ErrorText, Loading } from "../components.js";
 import { fieldOfError, invalidIf } from "../field-errors.js";
@@ -42,7 +42,7 @@ export function Texts() {
         generation={generation}
         resultOf={(text) => text.finalTextResult}
         summaryOf={(text) => text.message}
-        details={(id) => <TextDetailsById id={id} />}
+        details={(text) => <TextDetails text={text} level={4} />}
       />
     </PageFrame>
   );
@@ -69,95 +69,69 @@ function MessageLength({ id, message }: { id: string; message: string }) {
 const recipientFields = ["fromNumber", "phoneNumber", "message", "media"] as const;
 
 function TestText({ sandbox, onSent }: { sandbox: boolean; onSent: (text: Text) => void }) {
-  const callerIds = useCallerIds();
+  const sender = useSender();
   const media = useResource(async () => (await get<Page<Media>>("/v2/media?limit=1000")).items, []);
-  const [from, setFrom] = useState("");
-  const [to, setTo] = useState("");
   const [message, setMessage] = useState("");
   const [mediaId, setMediaId] = useState("");
   const keys = useIdempotencyKey();
-  const fromNumber = from || callerIds.data?.[0];
 
   const send = useAction(async () => {
-    const body = [{ phoneNumber: to.trim(), fromNumber, ...(message ? { message } : {}), ...(mediaId ? { media: [{ id: Number(mediaId) }] } : {}) }];
+    const body = [{ phoneNumber: sender.to.trim(), fromNumber: sender.from, ...(message ? { message } : {}), ...(mediaId ? { media: [{ id: Number(mediaId) }] } : {}) }];
     const answer = await post<{ items: Text[] }>("/v2/texts", body, { "Idempotency-Key": keys.keyFor(body) });
     keys.sent();
     onSent(answer.items[0]!);
   });
   const field = fieldOfError(send.error, recipientFields);
   const errorId = "test-text-error";
-  const errorAt = (name: (typeof recipientFields)[number] | undefined) => (field === name ? <ErrorText id={errorId} error={send.error} /> : null);
+  const errorAt = (name: (typeof recipientFields)[number]) => (field === name ? <ErrorText id={errorId} error={send.error} /> : null);
 
   return (
-    <section class="card" aria-labelledby="test-text-title">
-      <h2 id="test-text-title">Send a test text</h2>
-      <form
-        onSubmit={(event) => {
-          event.preventDefault();
-          void send.run();
-        }}
-      >
-        <div class="row fields">
-          <CallerIdSelect id="test-text-from" callerIds={callerIds} value={fromNumber ?? ""} invalid={field === "fromNumber"} errorId={errorId} onChange={setFrom} />
-          <RecipientNumber id="test-text-to" value={to} invalid={field === "phoneNumber"} errorId={errorId} onChange={setTo} />
-        </div>
-        {errorAt("fromNumber")}
-        {errorAt("phoneNumber")}
-        {sandbox && <SandboxNumbers rows={sandboxTextNumbers} />}
-        <div class="field">
-          <label for="test-text-message">Message</label>
-          <textarea
-            id="test-text-message"
-            rows={3}
-            value={message}
-            onInput={(event) => setMessage(event.currentTarget.value)}
-            {...invalidIf(field === "message", errorId, "test-text-length")}
-          />
-          <MessageLength id="test-text-length" message={message} />
-          {errorAt("message")}
-        </div>
-        <div class="field">
-          {media.loading && !media.data && <Loading label="Loading the media…" />}
-          <ErrorText error={media.error && `Could not read the media: ${media.error}`} />
-          {media.data && (
-            <>
-              <label for="test-text-media">Attach (optional)</label>
-              <select id="test-text-media" value={mediaId} onChange={(event) => setMediaId(event.currentTarget.value)} {...invalidIf(field === "media", errorId, "test-text-media-hint")}>
-                <option value="">Nothing</option>
-                {media.data.map((item) => (
-                  <option key={item.id} value={String(item.id)}>
-                    {item.name} ({item.mediaType}, media {item.id})
-                  </option>
-                ))}
-              </select>
-              <p id="test-text-media-hint" class="muted">
-                {media.data.length === 0 ? (
-                  <>
-                    No media yet: <a href="/console/media">upload images or sounds on the Media page</a>.
-                  </>
-                ) : (
-                  "A text needs a message, media, or both."
-                )}
-              </p>
-            </>
-          )}
-          {errorAt("media")}
-        </div>
-        <BusyButton type="submit" busy={send.busy} busyLabel="Sending…" disabled={callerIds.data?.length === 0 || !callerIds.data}>
-          Send test text
-        </BusyButton>
-        {errorAt(undefined)}
-      </form>
-    </section>
+    <SendForm kind="text" send={send} sender={sender} field={field} sandboxNumbers={sandbox ? sandboxTextNumbers : undefined}>
+      <div class="field">
+        <label for="test-text-message">Message</label>
+        <textarea
+          id="test-text-message"
+          rows={3}
+          value={message}
+          onInput={(event) => setMessage(event.currentTarget.value)}
+          {...invalidIf(field === "message", errorId, "test-text-length")}
+        />
+        <MessageLength id="test-text-length" message={message} />
+        {errorAt("message")}
+      </div>
+      <div class="field">
+        {media.loading && !media.data && <Loading label="Loading the media…" />}
+        <ErrorText error={media.error && `Could not read the media: ${media.error}`} />
+        {media.data && (
+          <>
+            <label for="test-text-media">Attach (optional)</label>
+            <select id="test-text-media" value={mediaId} onChange={(event) => setMediaId(event.currentTarget.value)} {...invalidIf(field === "media", errorId, "test-text-media-hint")}>
+              <option value="">Nothing</option>
+              {media.data.map((item) => (
+                <option key={item.id} value={String(item.id)}>
+                  {item.name} ({item.mediaType}, media {item.id})
+                </option>
+              ))}
+            </select>
+            <p id="test-text-media-hint" class="muted">
+              {media.data.length === 0 ? (
+                <>
+                  No media yet: <a href="/console/media">upload images or sounds on the Media page</a>.
+                </>
+              ) : (
+                "A text needs a message, media, or both."
+              )}
+            </p>
+          </>
+        )}
+        {errorAt("media")}
+      </div>
+    </SendForm>
   );
 }
 
 function WatchedText({ id, onFinished }: { id: number; onFinished: () => void }) {
-  const watch = useWatch<Text>(`/v2/texts/${id}`, (text) => text.state === "FINISHED");
-  const finished = watch.item?.state === "FINISHED";
-  useEffect(() => {
-    if (finished) onFinished();
-  }, [finished]);
+  const watch = useWatch<Text>(`/v2/texts/${id}`, (text) => text.state === "FINISHED", onFinished);
   return (
     <WatchPanel title={`Test text ${id}`} noun={`Text ${id}`} watch={watch} result={watch.item?.finalTextResult}>
       {watch.item && <TextDetails text={watch.item} level={3} />}
