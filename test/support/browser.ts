@@ -49,6 +49,8 @@ export async function screenshots(page: Page, name: string): Promise<void> {
     // Two frames: the chart redraws for its new size on the first.
     await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
     await page.screenshot({ path: path.join(screenshotDir, `${name}-${width}.png`), fullPage: true });
+    // Nothing wider than the window: at 360 px a page scrolls down, never sideways.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth), `${name} at ${width} px`).toBe(width);
   }
   await page.setViewportSize({ width: 1280, height: 800 });
 }
