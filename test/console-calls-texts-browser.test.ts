@@ -282,6 +282,8 @@ describeEachDialect("the console's calls and texts in a browser", (dialect) => {
       await page2.getByText("No calls yet: send a test call above, or with POST /v2/calls.").waitFor();
       // With no caller ID and no sound, the page says where to get them.
       await eventually(attributeOf(page2.getByRole("link", { name: "verify a number on the Caller IDs page" }), "href")).toBe("/console/caller-ids");
+      // Without sounds, the call speaks a message; asked for a sound, the page says where to upload one.
+      await eventually(() => page2.getByLabel("A spoken message").isChecked()).toBe(true);
       await page2.getByLabel("An uploaded sound").check();
       await eventually(attributeOf(page2.getByRole("link", { name: "upload an MP3, WAV or M4A on the Media page" }), "href")).toBe("/console/media");
       expect(await page2.getByRole("button", { name: "Send test call" }).isDisabled()).toBe(true);
