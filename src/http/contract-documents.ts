@@ -38,9 +38,10 @@ export async function installContractDocuments(app: FastifyInstance, publicUrl: 
       produces: ["application/json"],
       securityDefinitions: { basicAuth: { type: "basic" } },
       tags: [
-        { name: "calls", description: "Call recordings" },
+        { name: "calls", description: "Calls: send, find and get them, and their recordings" },
         { name: "me", description: "Account, API credentials, billing and caller IDs" },
         { name: "media", description: "Media library" },
+        { name: "texts", description: "Texts: send, find and get them" },
       ],
     },
     refResolver: {
