@@ -48,14 +48,14 @@ describeEachDialect("verification call delivery", (dialect) => {
   const running: Array<{ app: TestApp; database: Database }> = [];
 
   /** A server on the shared database, as another process (or a restarted one) would be. */
-  async function startServer(url: string, options: { now?: () => number; maxAttempts?: number } = {}): Promise<TestApp> {
+  async function startServer(url: string, options: { now?: () => number; maxAttempts?: number; timeoutMs?: number } = {}): Promise<TestApp> {
     const database = await store.open();
     const server = await startAppOn(database, {
       now: options.now ?? clock.now,
       settings: {
         callsWebhookUrl: url,
         callsWebhookSecret: webhookSecret,
-        callsWebhookTimeoutMs: "1000",
+        callsWebhookTimeoutMs: String(options.timeoutMs ?? 1000),
         callsMaxAttempts: String(options.maxAttempts ?? 8),
       },
     });
@@ -238,11 +238,14 @@ describeEachDialect("verification call delivery", (dialect) => {
   it("takes over a call whose worker stalled past its lease, and keeps the newer outcome", async () => {
     receiver.answer("hang");
     await send(app, "12135551189");
-    const stalled = deliver();
+    // The stalled worker's timeout must outlast the takeover below, which starts a server and
+    // delivers twice: 1 s was too short for that on a loaded machine.
+    const slow = await startServer(receiver.url, { timeoutMs: 5_000 });
+    const stalled = deliver(slow);
     await until(() => receiver.received.length === 1);
 
-    // The lease is the 1 s timeout plus a minute; another server must wait it out.
-    const otherClock = testClock(clock.now() + 61_000 - 1);
+    // The lease is the 5 s timeout plus a minute; another server must wait it out.
+    const otherClock = testClock(clock.now() + 65_000 - 1);
     const other = await startServer(receiver.url, { now: otherClock.now });
     expect(await deliver(other)).toBe(0);
     otherClock.advance(1);
