@@ -30,6 +30,7 @@ import { WebhookCallTransport } from "./delivery/webhook-transport.js";
 import { BadRequest } from "./errors.js";
 import { requireBasicAuth } from "./http/basic-auth.js";
 import { answerClientError, refuseExpectation, refuseWithoutHost } from "./http/client-errors.js";
+import { installAdminDocuments } from "./http/admin-documents.js";
 import { installContractDocuments } from "./http/contract-documents.js";
 import { bodyLimit, formatSchemaErrors, installErrorHandling, renderFrameworkError } from "./http/error-handler.js";
 import { installOperations } from "./http/operations.js";
@@ -215,6 +216,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
   installPartialResponses(app);
   for (const schema of sharedSchemas) app.addSchema(schema);
   await installContractDocuments(app, config.publicUrl);
+  await installAdminDocuments(app, config.publicUrl);
   installOperations(
     app,
     [

@@ -80,7 +80,7 @@ function requireContentType(types: string[], whatToSend: string) {
   };
 }
 
-/** The multipart form of a recording upload (not published: /admin/v1 has no Swagger document). */
+/** The multipart form of a recording upload, as /admin/v1/openapi.json publishes it. */
 function recordingForm(fields: Array<"name" | "file">) {
   const properties = {
     name: { type: "string", description: "The recording's name, unique within its call" },
