@@ -44,6 +44,10 @@ export interface Config {
   calls: { webhookUrl?: string; webhookSecret?: string; webhookTimeoutMs: number; maxAttempts: number; simulatorDelayMs: number };
   /** After SIGTERM/SIGINT: how long new connections are still accepted, then how long requests in flight may finish. */
   shutdown: { delayMs: number; graceMs: number };
+  /** Bearer token /metrics asks for; unset: /metrics is open, as /healthz is. */
+  metricsToken?: string;
+  /** Recordings and media older than this many days are removed by the retention sweep; unset: kept forever. */
+  retention: { recordingDays?: number; mediaDays?: number };
 }
 
 /** The setting names, each an environment variable and a CLI flag (`--port`, `--data-dir`, …). */
@@ -78,6 +82,9 @@ export const settings = {
   callsMaxAttempts: { env: "SWITCHBOARD_CALLS_MAX_ATTEMPTS", flag: "--calls-max-attempts <n>", help: "delivery attempts per call before it is FAILED (default 8)" },
   shutdownDelaySeconds: { env: "SWITCHBOARD_SHUTDOWN_DELAY_SECONDS", flag: "--shutdown-delay-seconds <s>", help: "after SIGTERM, keep accepting connections this long while /readyz answers 503 (default 0)" },
   shutdownGraceSeconds: { env: "SWITCHBOARD_SHUTDOWN_GRACE_SECONDS", flag: "--shutdown-grace-seconds <s>", help: "then give requests in flight this long before cutting them (default 15)" },
+  metricsToken: { env: "SWITCHBOARD_METRICS_TOKEN", flag: "--metrics-token <token>", help: "bearer token /metrics asks for (16+ characters; default: /metrics needs none)" },
+  recordingRetentionDays: { env: "SWITCHBOARD_RECORDING_RETENTION_DAYS", flag: "--recording-retention-days <days>", help: "remove call recordings older than this many days (default: keep forever)" },
+  mediaRetentionDays: { env: "SWITCHBOARD_MEDIA_RETENTION_DAYS", flag: "--media-retention-days <days>", help: "remove media files older than this many days (default: keep forever)" },
   simulatorDelayMs: { env: "SWITCHBOARD_SIMULATOR_DELAY_MS", flag: "--simulator-delay-ms <ms>", help: "without a webhook: the sandbox simulator reports a call's or text's outcome this long after taking it (default 2000)" },
 } as const;
 
@@ -162,6 +169,11 @@ export function loadConfig(flags: RawSettings = {}, env: NodeJS.ProcessEnv = pro
     return value;
   };
 
+  const days = (name: SettingName): number | undefined => (raw(name) === undefined ? undefined : whole(name, 0, 1, 36_500));
+
+  const metricsToken = raw("metricsToken");
+  if (metricsToken !== undefined && metricsToken.length < 16) fail("metricsToken", "must be at least 16 characters");
+
   const credits = (name: SettingName, fallback: string, max: number): number => {
     const text = raw(name) ?? fallback;
     const value = /^\d{1,10}(\.\d{1,4})?$/.test(text) ? Number(text) : NaN;
@@ -219,6 +231,8 @@ export function loadConfig(flags: RawSettings = {}, env: NodeJS.ProcessEnv = pro
       delayMs: whole("shutdownDelaySeconds", 0, 0, 3600) * 1000,
       graceMs: whole("shutdownGraceSeconds", 15, 0, 3600) * 1000,
     },
+    metricsToken,
+    retention: { recordingDays: days("recordingRetentionDays"), mediaDays: days("mediaRetentionDays") },
   };
 }
 

@@ -33,7 +33,9 @@ import { answerClientError, refuseExpectation, refuseWithoutHost } from "./http/
 import { installAdminDocuments } from "./http/admin-documents.js";
 import { installContractDocuments } from "./http/contract-documents.js";
 import { bodyLimit, formatSchemaErrors, installErrorHandling, renderFrameworkError } from "./http/error-handler.js";
+import { registerDatabaseGauges } from "./http/database-gauges.js";
 import { installOperations } from "./http/operations.js";
+import { Metrics, measuredConverter } from "./metrics.js";
 import { installPartialResponses } from "./http/partial-responses.js";
 import { requestLogSerializers } from "./http/request-log.js";
 import { sharedSchemas } from "./http/schemas.js";
@@ -90,6 +92,7 @@ export interface Services {
   recordings: CallRecordingService;
   consoleSessions: ConsoleSessionService;
   blobSweeper: BlobSweeper;
+  metrics: Metrics;
 }
 
 
@@ -103,20 +106,23 @@ export interface ServicePorts {
   now?: () => number;
   /** Where call delivery and the blob sweeper log (and the simulator its verification calls, with their codes). */
   log?: DeliveryLog;
+  /** What the services count (served at /metrics by buildApp; the CLI's go nowhere). */
+  metrics?: Metrics;
 }
 
 /** The domain services on the given ports; the CLI uses them without any HTTP. */
-export function createServices({ database, blobs, converter, config, authenticator: authenticatorOptions, now = Date.now, log = silentLog }: ServicePorts): Services {
+export function createServices({ database, blobs, config, authenticator: authenticatorOptions, now = Date.now, log = silentLog, metrics = new Metrics(), ...ports }: ServicePorts): Services {
+  const converter = measuredConverter(ports.converter, metrics);
   const accounts = new AccountService(database.db);
   const credentials = new ApiCredentialService(database.db);
   const authOptions = { ...defaultAuthenticatorOptions, ...authenticatorOptions };
-  const loginThrottle = new LoginThrottle(database.db, authOptions);
+  const loginThrottle = new LoginThrottle(database.db, authOptions, metrics);
   const authenticator = new Authenticator(accounts, credentials, loginThrottle, authOptions);
-  const media = new MediaService(database.db, blobs, converter, { maxBytes: config.mediaMaxBytes, now });
-  const callerIds = new CallerIdService(database.db, database.dialect, config.callerIds, now);
+  const media = new MediaService(database.db, blobs, converter, { maxBytes: config.mediaMaxBytes, now, metrics });
+  const callerIds = new CallerIdService(database.db, database.dialect, config.callerIds, now, metrics);
   const outbox = new CallOutbox(database.db, database.dialect, now);
   const billing = new BillingService(database.db, database.dialect, config.defaultPlan, now);
-  const recordings = new CallRecordingService(database.db, blobs, converter, { maxBytes: config.recordingMaxBytes, now });
+  const recordings = new CallRecordingService(database.db, blobs, converter, { maxBytes: config.recordingMaxBytes, now, metrics });
   const calls = new CallService(database.db, billing, recordings, now);
   const texts = new TextService(database.db, billing, now);
   const callSender = new CallSender(database.db, billing, callerIds);
@@ -127,15 +133,16 @@ export function createServices({ database, blobs, converter, config, authenticat
   const publicBase = config.publicUrl ?? `http://${config.host}:${config.port}`;
   const transport =
     webhookUrl && webhookSecret
-      ? new WebhookCallTransport(webhookUrl, webhookSecret, webhookTimeoutMs)
+      ? new WebhookCallTransport(webhookUrl, webhookSecret, webhookTimeoutMs, metrics)
       : new SimulatorTransport(database.db, log, simulatorDelayMs, now);
   const simulator = new SimulatedPlatform(database.db, blobs, calls, texts, recordings, publicBase);
   const callDelivery = new CallDeliveryWorker(outbox, transport, simulator, { calls, texts }, log, deliveryOptions(config.calls), () =>
     forgetExpiredIdempotencyKeys(database.db, now()),
+    metrics,
   );
   const consoleSessions = new ConsoleSessionService(database.db, now);
   const blobSweeper = new BlobSweeper(database.db, blobs, log, { now, blobsIntervalMs: 60 * 60_000, uploadsIntervalMs: 60_000, batchSize: 500 });
-  return { accounts, credentials, authenticator, loginThrottle, media, callerIds, outbox, callDelivery, billing, calls, callSender, texts, textSender, recordings, consoleSessions, blobSweeper };
+  return { accounts, credentials, authenticator, loginThrottle, media, callerIds, outbox, callDelivery, billing, calls, callSender, texts, textSender, recordings, consoleSessions, blobSweeper, metrics };
 }
 
 /**
@@ -212,7 +219,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
     done(new BadRequest(`unsupported content type ${request.headers["content-type"] ?? "(none)"}: send application/json`));
   });
 
-  installErrorHandling(app);
+  installErrorHandling(app, services.metrics);
   installPartialResponses(app);
   for (const schema of sharedSchemas) app.addSchema(schema);
   await installContractDocuments(app, config.publicUrl);
@@ -224,7 +231,9 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
       { name: "blobs", check: () => blobs.ping() },
     ],
     () => draining,
+    { registry: services.metrics.registry, token: config.metricsToken },
   );
+  registerDatabaseGauges(services.metrics.registry, database);
 
   await app.register(
     async (v2) => {

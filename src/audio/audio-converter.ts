@@ -26,6 +26,9 @@ function revive({ name, message, developerMessage }: { name: string; message: st
   return Object.assign(new Error(message), { name });
 }
 
+/** What the services convert with: the pool below, or the same measured (src/metrics.ts). */
+export type Converter = Pick<AudioConverter, "wavToMp3" | "mp3ToWav">;
+
 /**
  * WAV <-> MP3 conversion on a small pool of worker threads, so encoding never blocks the event
  * loop. Workers start on first use and do not keep the process alive while idle.

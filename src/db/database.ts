@@ -16,6 +16,8 @@ export interface Database {
   hasSchema(): Promise<boolean>;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** PostgreSQL: the connection pool's counts (for /metrics). SQLite has one connection and no pool. */
+  readonly pool?: () => { total: number; idle: number; waiting: number };
 }
 
 export interface DatabaseOptions {
@@ -94,13 +96,14 @@ function openPostgres(url: string, schema?: string): Database {
     },
   });
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
-  return wrap(db, "postgres", schema);
+  return wrap(db, "postgres", schema, () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }));
 }
 
-function wrap(db: Kysely<Tables>, dialect: Dialect, schema?: string): Database {
+function wrap(db: Kysely<Tables>, dialect: Dialect, schema?: string, pool?: Database["pool"]): Database {
   return {
     db,
     dialect,
+    pool,
     async migrate() {
       // Kysely looks for its migration tables in every schema unless told which: another
       // schema's (a parallel test's) would pass for ours.

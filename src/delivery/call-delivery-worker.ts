@@ -1,4 +1,5 @@
 import type { Config } from "../config.js";
+import type { Metrics } from "../metrics.js";
 import type { Accepted, CallOutbox, Delivery } from "../services/call-outbox.js";
 import type { CallService } from "../services/calls.js";
 import type { TextService } from "../services/texts.js";
@@ -61,6 +62,7 @@ export class CallDeliveryWorker {
     private readonly options: CallDeliveryOptions,
     /** Housekeeping each pass does first (expired codes, expired Idempotency-Keys). */
     private readonly sweep: () => Promise<unknown> = async () => undefined,
+    private readonly metrics?: Metrics,
   ) {}
 
   start(): void {
@@ -91,6 +93,7 @@ export class CallDeliveryWorker {
     );
     // One transaction for the batch: a commit per delivery would bound the rate by the disk.
     await this.outbox.markSent(accepted);
+    for (const { delivery } of accepted) this.metrics?.delivery(delivery.type, "delivered");
     return deliveries.length;
   }
 
@@ -132,10 +135,12 @@ export class CallDeliveryWorker {
       const delay = retryDelayMs(delivery.attempt, this.options.random);
       this.log.warn({ ...details, error: failure }, `${what[delivery.type]} attempt failed; retrying in ${Math.ceil(delay / 1000)} s`);
       await this.outbox.markRetry(delivery, failure, delay);
+      this.metrics?.delivery(delivery.type, "retried");
       return;
     }
     this.log.error({ ...details, error: failure }, `${what[delivery.type]} failed after ${delivery.attempt} attempts`);
     if (!(await this.outbox.markFailed(delivery, failure))) return;
+    this.metrics?.delivery(delivery.type, "failed");
     // A call or text the platform never took was never placed: it finishes UNDIALED, for nothing.
     if (delivery.type === "call") await this.undeliverable.calls.reportOutcome(delivery.actionId!, { result: "UNDIALED", durationSeconds: 0 });
     if (delivery.type === "text") await this.undeliverable.texts.reportOutcome(delivery.actionId!, { result: "UNDIALED" });

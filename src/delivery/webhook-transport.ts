@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { secondsSince, type Metrics } from "../metrics.js";
 import type { Delivery } from "../services/call-outbox.js";
 import type { CallTransport } from "./call-transport.js";
 
@@ -37,6 +38,7 @@ export class WebhookCallTransport implements CallTransport {
     private readonly url: string,
     private readonly secret: string,
     private readonly timeoutMs: number,
+    private readonly metrics?: Metrics,
   ) {}
 
   async place(delivery: Delivery): Promise<undefined> {
@@ -45,6 +47,7 @@ export class WebhookCallTransport implements CallTransport {
     const timestamp = Math.floor(Date.now() / 1000);
     const signal = AbortSignal.timeout(this.timeoutMs);
     let response: Response;
+    const start = performance.now();
     try {
       response = await fetch(this.url, {
         method: "POST",
@@ -60,8 +63,10 @@ export class WebhookCallTransport implements CallTransport {
         signal,
       });
     } catch (error) {
+      this.metrics?.webhookRequest("unreachable", secondsSince(start));
       throw new Error(describeFailure(error, this.timeoutMs));
     }
+    this.metrics?.webhookRequest(response.status >= 200 && response.status < 300 ? "accepted" : "refused", secondsSince(start));
     if (response.status >= 200 && response.status < 300) {
       await response.body?.cancel();
       return undefined;

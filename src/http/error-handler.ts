@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import FindMyWay, { type HTTPMethod } from "find-my-way";
-import { ApiError, ClientGone, MethodNotAllowed, NotFound } from "../errors.js";
+import { ApiError, ClientGone, MethodNotAllowed, NotFound, Unauthorized } from "../errors.js";
+import type { AuthenticatedApi, Metrics } from "../metrics.js";
 import { namePattern } from "./schemas.js";
 import { discardUnreadBody } from "./unread-body.js";
 
@@ -26,7 +27,16 @@ export const bodyLimit = 1024 * 1024;
 
 const methods: HTTPMethod[] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
 
-export function installErrorHandling(app: FastifyInstance): void {
+/** The API a refused request was for, by its path. */
+function apiOf(url: string): AuthenticatedApi | undefined {
+  if (url.startsWith("/v2/")) return "v2";
+  if (url.startsWith("/admin/")) return "admin";
+  if (url.startsWith("/console/")) return "console";
+  if (url.startsWith("/metrics")) return "metrics";
+  return undefined;
+}
+
+export function installErrorHandling(app: FastifyInstance, metrics: Metrics): void {
   // A second router that knows every route, to tell "no such path" (404) from "no such method
   // on this path" (405) — Fastify answers both with its not-found handler.
   const routes = FindMyWay({ ignoreTrailingSlash: false });
@@ -50,6 +60,10 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     await discardUnreadBody(request);
     if (error instanceof ApiError) {
+      if (error instanceof Unauthorized) {
+        const api = apiOf(request.url);
+        if (api) metrics.authFailure(api);
+      }
       reply.headers(error.headers);
       return reply.code(error.statusCode).send(errorMessage(error.statusCode, error.message, error.developerMessage));
     }

@@ -1,5 +1,7 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { Registry, collectDefaultMetrics } from "prom-client";
+import { collectDefaultMetrics, type Registry } from "prom-client";
+import { Unauthorized } from "../errors.js";
 import { DurationHistogram, type Series } from "./duration-histogram.js";
 
 export interface ReadinessCheck {
@@ -7,12 +9,18 @@ export interface ReadinessCheck {
   check: () => Promise<void>;
 }
 
+export interface MetricsEndpoint {
+  /** Where the services' metrics (src/metrics.ts) and the database gauges are registered. */
+  registry: Registry;
+  /** SWITCHBOARD_METRICS_TOKEN: /metrics then needs `Authorization: Bearer <token>`. */
+  token?: string;
+}
+
 /**
  * /healthz (the process answers), /readyz (its dependencies answer, and it is not stopping) and
  * /metrics (Prometheus).
  */
-export function installOperations(app: FastifyInstance, readiness: ReadinessCheck[], stopping: () => boolean): void {
-  const registry = new Registry();
+export function installOperations(app: FastifyInstance, readiness: ReadinessCheck[], stopping: () => boolean, { registry, token }: MetricsEndpoint): void {
   collectDefaultMetrics({ register: registry });
 
   const duration = new DurationHistogram(
@@ -59,7 +67,20 @@ export function installOperations(app: FastifyInstance, readiness: ReadinessChec
     const ready = results.every(([, state]) => state === "ok");
     return reply.code(ready ? 200 : 503).send({ status: ready ? "ok" : "unavailable", checks: Object.fromEntries(results) });
   });
-  app.get("/metrics", hidden, async (_request, reply) =>
+  const onRequest = token === undefined ? [] : [requireBearer(token)];
+  app.get("/metrics", { ...hidden, onRequest }, async (_request, reply) =>
     reply.type(registry.contentType).send(`${await registry.metrics()}\n${duration.render()}`),
   );
+}
+
+/** `Authorization: Bearer <token>`, compared by digest so the time taken does not depend on what was sent. */
+function requireBearer(token: string) {
+  const expected = createHash("sha256").update(token).digest();
+  return async (request: FastifyRequest) => {
+    const match = /^Bearer[ ]+(\S+)\s*$/i.exec(request.headers.authorization ?? "");
+    const presented = createHash("sha256").update(match?.[1] ?? "").digest();
+    if (!match || !timingSafeEqual(presented, expected)) {
+      throw new Unauthorized("/metrics needs Authorization: Bearer <metrics token>", 'Bearer realm="switchboard-metrics"');
+    }
+  };
 }

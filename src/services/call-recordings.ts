@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import type { Insertable, Kysely } from "kysely";
-import type { AudioConverter } from "../audio/audio-converter.js";
+import type { Converter } from "../audio/audio-converter.js";
 import { probeAudioDurationSeconds } from "../audio/probe.js";
 import type { BlobSource, BlobStore, StoredBlob } from "../blobs/blob-store.js";
 import { readAll, sniffUpload } from "../blobs/stream-head.js";
 import type { CallRecordingRow, CallRecordingState, CallRecordingTable, Tables } from "../db/tables.js";
 import { BadRequest, Conflict, NotFound, PayloadTooLarge } from "../errors.js";
+import { secondsSince, type Metrics } from "../metrics.js";
 import type { BinaryFile } from "../http/binary-response.js";
 import { assertUploadInTime } from "./blob-sweeper.js";
 
@@ -39,8 +40,8 @@ export class CallRecordingService {
     private readonly db: Kysely<Tables>,
     /** Downloads stream straight from here, through the shared renderer. */
     readonly blobs: BlobStore,
-    private readonly converter: AudioConverter,
-    private readonly options: { maxBytes: number; now?: () => number },
+    private readonly converter: Converter,
+    private readonly options: { maxBytes: number; now?: () => number; metrics?: Metrics },
   ) {}
 
   async list(accountId: number, callId: number, publicBase: string): Promise<CallRecording[]> {
@@ -143,6 +144,7 @@ export class CallRecordingService {
    */
   async storeAudio(file: BlobSource): Promise<StoredAudio> {
     const { maxBytes } = this.options;
+    const receiving = performance.now();
     const { type, body, abandon } = await sniffUpload(file, "recording file");
     if (type?.ext !== "mp3" && type?.ext !== "wav") {
       await abandon();
@@ -171,6 +173,7 @@ export class CallRecordingService {
       await this.blobs.delete(key);
       throw new BadRequest("the recording is not a playable MP3 file");
     }
+    this.options.metrics?.upload("recording", stored.size, secondsSince(receiving));
     return { ...stored, durationMs: Math.round(seconds * 1000), startedAt };
   }
 

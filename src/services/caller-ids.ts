@@ -4,6 +4,7 @@ import type { Dialect } from "../db/database.js";
 import type { Tables } from "../db/tables.js";
 import { lockAccountForUpdate } from "../db/write-locks.js";
 import { BadRequest, TooManyRequests } from "../errors.js";
+import type { Metrics } from "../metrics.js";
 import { queueCall, retireCalls } from "./call-outbox.js";
 import { digestsEqual } from "./passwords.js";
 import { parsePhoneNumber } from "./phone-numbers.js";
@@ -41,6 +42,7 @@ export class CallerIdService {
     private readonly dialect: Dialect,
     private readonly rules: CallerIdRules,
     private readonly now: () => number = Date.now,
+    private readonly metrics?: Metrics,
   ) {}
 
   /** The account's verified numbers, in the order they were first asked for. */
@@ -148,6 +150,7 @@ export class CallerIdService {
       .executeTakeFirst();
     if (last) {
       const wait = (last.created + resendIntervalSeconds * 1000 - now) / 1000;
+      this.metrics?.throttle("caller_id_resend");
       throw new TooManyRequests(
         `a verification call to ${number} was queued less than ${resendIntervalSeconds} s ago; try again in ${Math.ceil(wait)} s`,
         wait,
@@ -166,6 +169,7 @@ export class CallerIdService {
       .executeTakeFirst();
     if (filling) {
       const wait = (filling.created + hourMs - now) / 1000;
+      this.metrics?.throttle("caller_id_hourly");
       throw new TooManyRequests(
         `this account has queued ${sendsPerHour} verification calls in the last hour; try again in ${Math.ceil(wait)} s`,
         wait,

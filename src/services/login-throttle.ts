@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Tables } from "../db/tables.js";
 import { NotFound, TooManyRequests } from "../errors.js";
+import type { Metrics } from "../metrics.js";
 import { normaliseEmail } from "./accounts.js";
 import type { AuthenticatorOptions } from "./authenticator.js";
 import { findPage, type Page, type PageRequest } from "./paging.js";
@@ -42,6 +43,7 @@ export class LoginThrottle {
   constructor(
     private readonly db: Kysely<Tables>,
     private readonly options: LoginThrottleOptions,
+    private readonly metrics?: Metrics,
   ) {}
 
   /**
@@ -119,7 +121,10 @@ export class LoginThrottle {
     const { maxFailures, failureWindowMs } = this.options;
     const now = this.options.now();
     const known = this.knownLockouts.get(username);
-    if (known && known.trustedUntil > now) throw lockedOut(known.lockedUntil, now);
+    if (known && known.trustedUntil > now) {
+      this.metrics?.throttle("login");
+      throw lockedOut(known.lockedUntil, now);
+    }
 
     const expiredBefore = now - failureWindowMs;
     const taken = await db
@@ -147,6 +152,7 @@ export class LoginThrottle {
     // No row: its window ended and was swept in between; the next attempt will be taken.
     const lockedUntil = row ? row.window_start + failureWindowMs : now;
     this.remember(username, lockedUntil, now);
+    this.metrics?.throttle("login");
     throw lockedOut(lockedUntil, now);
   }
 

@@ -1,12 +1,13 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import { sql, type Kysely } from "kysely";
-import type { AudioConverter } from "../audio/audio-converter.js";
+import type { Converter } from "../audio/audio-converter.js";
 import { probeAudioDurationSeconds } from "../audio/probe.js";
 import type { BlobSource, BlobStore, StoredBlob } from "../blobs/blob-store.js";
 import { readAll, sniffUpload } from "../blobs/stream-head.js";
 import type { MediaRow, Tables } from "../db/tables.js";
 import { BadRequest, NotFound } from "../errors.js";
+import { secondsSince, type Metrics } from "../metrics.js";
 import type { BinaryFile } from "../http/binary-response.js";
 import {
   acceptedFormats,
@@ -57,8 +58,8 @@ export class MediaService {
     private readonly db: Kysely<Tables>,
     /** Downloads stream straight from here, through the shared renderer. */
     readonly blobs: BlobStore,
-    private readonly converter: AudioConverter,
-    private readonly options: { maxBytes: number; now?: () => number },
+    private readonly converter: Converter,
+    private readonly options: { maxBytes: number; now?: () => number; metrics?: Metrics },
   ) {}
 
   /**
@@ -68,6 +69,7 @@ export class MediaService {
    * own blob, so `discard` can always remove exactly what it wrote.
    */
   async store(file: BlobSource, filename?: string): Promise<StoredUpload> {
+    const receiving = performance.now();
     const { type, body, abandon } = await sniffUpload(file, "uploaded file");
     const format = formatOfSniffed(type?.ext);
     if (!format) {
@@ -82,6 +84,7 @@ export class MediaService {
       if (mediaFormats[format].audio && durationMs === undefined) {
         throw new BadRequest(`the uploaded file is not a playable ${format} file`);
       }
+      this.options.metrics?.upload("media", blob.size, secondsSince(receiving));
       return { blob, startedAt, format, durationMs, filename };
     } catch (error) {
       await this.discard(blob);
