@@ -18,7 +18,7 @@ export async function serve(config: Config): Promise<void> {
   const blobs = await createBlobStore(config);
   const converter = new AudioConverter();
   const admin = resolveAdminToken(config.adminToken, config.dataDir);
-  const { app, services, startDraining } = await buildApp({ config, database, blobs, converter, adminToken: admin.token, deliverCalls: true, sweepBlobs: true });
+  const { app, services, startDraining } = await buildApp({ config, database, blobs, converter, adminToken: admin.token, deliverCalls: true, sweepBlobs: true, sweepRetention: true });
 
   const address = await listen(app, config);
   stopOnSignals(

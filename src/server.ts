@@ -49,6 +49,7 @@ import { CallSender } from "./services/call-sending.js";
 import { forgetExpiredIdempotencyKeys } from "./services/sending.js";
 import { CallService } from "./services/calls.js";
 import { BlobSweeper } from "./services/blob-sweeper.js";
+import { RetentionSweeper } from "./services/retention-sweeper.js";
 import { TextSender } from "./services/text-sending.js";
 import { TextService } from "./services/texts.js";
 import { CallerIdService } from "./services/caller-ids.js";
@@ -72,6 +73,8 @@ export interface AppDependencies {
   deliverCalls?: boolean;
   /** Sweep what crashed uploads left behind while the app is up (`serve` does; tests call it by hand). */
   sweepBlobs?: boolean;
+  /** Remove what is past its retention while the app is up (`serve` does; tests call it by hand). */
+  sweepRetention?: boolean;
   now?: () => number;
 }
 
@@ -92,6 +95,7 @@ export interface Services {
   recordings: CallRecordingService;
   consoleSessions: ConsoleSessionService;
   blobSweeper: BlobSweeper;
+  retention: RetentionSweeper;
   metrics: Metrics;
 }
 
@@ -142,7 +146,9 @@ export function createServices({ database, blobs, config, authenticator: authent
   );
   const consoleSessions = new ConsoleSessionService(database.db, now);
   const blobSweeper = new BlobSweeper(database.db, blobs, log, { now, blobsIntervalMs: 60 * 60_000, uploadsIntervalMs: 60_000, batchSize: 500 });
-  return { accounts, credentials, authenticator, loginThrottle, media, callerIds, outbox, callDelivery, billing, calls, callSender, texts, textSender, recordings, consoleSessions, blobSweeper, metrics };
+  const { recordingDays, mediaDays } = config.retention;
+  const retention = new RetentionSweeper(database.db, database.dialect, blobs, log, { now, recordingDays, mediaDays, intervalMs: 60 * 60_000, batchSize: 500 }, metrics);
+  return { accounts, credentials, authenticator, loginThrottle, media, callerIds, outbox, callDelivery, billing, calls, callSender, texts, textSender, recordings, consoleSessions, blobSweeper, retention, metrics };
 }
 
 /**
@@ -196,6 +202,8 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
   app.addHook("onClose", () => services.callDelivery.stop());
   if (deps.sweepBlobs) app.addHook("onReady", async () => services.blobSweeper.start());
   app.addHook("onClose", () => services.blobSweeper.stop());
+  if (deps.sweepRetention) app.addHook("onReady", async () => services.retention.start());
+  app.addHook("onClose", () => services.retention.stop());
 
   // The Java and C# SDKs send Content-Type: application/json on bodiless POSTs.
   const parseJson = app.getDefaultJsonParser("error", "error");

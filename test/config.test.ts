@@ -10,6 +10,14 @@ describe("configuration", () => {
     expect(config.shutdown).toEqual({ delayMs: 0, graceMs: 15_000 });
   });
 
+  it("keeps recordings and media forever, and /metrics open, unless told otherwise", () => {
+    expect(loadConfig({}, {})).toMatchObject({ retention: { recordingDays: undefined, mediaDays: undefined }, metricsToken: undefined });
+    expect(loadConfig({ recordingRetentionDays: "90" }, { SWITCHBOARD_MEDIA_RETENTION_DAYS: "365", SWITCHBOARD_METRICS_TOKEN: "m".repeat(16) })).toMatchObject({
+      retention: { recordingDays: 90, mediaDays: 365 },
+      metricsToken: "m".repeat(16),
+    });
+  });
+
   it("lets flags win over the environment", () => {
     expect(loadConfig({ port: "9000" }, { SWITCHBOARD_PORT: "7000" }).port).toBe(9000);
     expect(loadConfig({}, { SWITCHBOARD_PORT: "7000" }).port).toBe(7000);
@@ -31,6 +39,10 @@ describe("configuration", () => {
     [{ mediaMaxBytes: "25MB" }, 'SWITCHBOARD_MEDIA_MAX_BYTES (--media-max-bytes): "25MB" is not a whole number from 1 to 1099511627776'],
     [{ shutdownGraceSeconds: "1.5" }, 'SWITCHBOARD_SHUTDOWN_GRACE_SECONDS (--shutdown-grace-seconds): "1.5" is not a whole number from 0 to 3600'],
     [{ shutdownDelaySeconds: "-1" }, 'SWITCHBOARD_SHUTDOWN_DELAY_SECONDS (--shutdown-delay-seconds): "-1" is not a whole number from 0 to 3600'],
+    [{ recordingRetentionDays: "0" }, 'SWITCHBOARD_RECORDING_RETENTION_DAYS (--recording-retention-days): "0" is not a whole number from 1 to 36500'],
+    [{ mediaRetentionDays: "30d" }, 'SWITCHBOARD_MEDIA_RETENTION_DAYS (--media-retention-days): "30d" is not a whole number from 1 to 36500'],
+    [{ mediaRetentionDays: "-7" }, 'SWITCHBOARD_MEDIA_RETENTION_DAYS (--media-retention-days): "-7" is not a whole number from 1 to 36500'],
+    [{ metricsToken: "short" }, "SWITCHBOARD_METRICS_TOKEN (--metrics-token): must be at least 16 characters"],
   ])("refuses %j, naming the setting", (flags, message) => {
     expect(() => loadConfig(flags, {})).toThrow(new ConfigError(message));
   });
