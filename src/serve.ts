@@ -40,7 +40,7 @@ export async function serve(config: Config): Promise<void> {
 
   const lines = [
     `Switchboard is serving the CallFire API v2 at ${base}/v2 (${database.dialect}, data in ${config.dataDir})`,
-    `  API reference: ${base}/docs   Swagger: ${base}/v2/api-docs/swagger.json`,
+    `  API reference: ${base}/docs   Swagger: ${base}/v2/api-docs/swagger.json   operator API reference: ${base}/admin/docs`,
     `  web console: ${base}/console (sign in with an account's email and password)`,
     config.calls.webhookUrl
       ? `  calls, texts and verification calls: POSTed to the webhook at ${new URL(config.calls.webhookUrl).host}`

@@ -43,6 +43,17 @@ describe("the operator API's own documents", () => {
     expect(json.paths["/calls/{id}/outcome"].post.tags).toEqual(["calls"]);
   });
 
+  it("holds only the schemas and tags its operations use", async () => {
+    const { json } = await call(app, "GET", "/admin/v1/openapi.json");
+    // The error body is the operator API's too; /v2's resources are not.
+    expect(Object.keys(json.components.schemas)).toContain("ErrorResponse");
+    expect(Object.keys(json.components.schemas)).not.toContain("ApiCredentialPage");
+    const text = JSON.stringify(json);
+    for (const name of Object.keys(json.components.schemas)) expect(text, name).toContain(`"#/components/schemas/${name}"`);
+    const used = new Set(Object.values(json.paths as Record<string, Record<string, { tags: string[] }>>).flatMap((methods) => Object.values(methods).flatMap((op) => op.tags)));
+    expect(json.tags.map((tag: { name: string }) => tag.name).sort()).toEqual([...used].sort());
+  });
+
   it("is a valid OpenAPI 3 document", async () => {
     const { json } = await call(app, "GET", "/admin/v1/openapi.json");
     const result = await validate(json, { lint: false, resolve: false });

@@ -103,7 +103,11 @@ export async function installAdminDocuments(app: FastifyInstance, publicUrl: str
     },
   });
 
-  const documentFor = (request: FastifyRequest) => ({ ...app.adminOpenapi(), servers: [{ url: `${publicBaseUrl(request, publicUrl)}${adminPrefix}` }] });
+  let published: Record<string, unknown> | undefined;
+  const documentFor = (request: FastifyRequest) => {
+    published ??= onlyWhatIsUsed(app.adminOpenapi());
+    return { ...published, servers: [{ url: `${publicBaseUrl(request, publicUrl)}${adminPrefix}` }] };
+  };
 
   // Its own scope: the UI plugin decorates the instance it is registered on, and /docs has one.
   await app.register(async (scope) => {
@@ -124,4 +128,38 @@ export async function installAdminDocuments(app: FastifyInstance, publicUrl: str
 
   // Outside the /admin/v1 scope, so its token check does not apply (see `description`).
   app.get(`${adminPrefix}/openapi.json`, { schema: { hide: true } }, async (request) => documentFor(request));
+}
+
+/**
+ * The document without what only /v2 uses: @fastify/swagger publishes every shared schema in each
+ * document (the operator API refers to a few), and a tag of ours may have no operation yet.
+ */
+function onlyWhatIsUsed(document: Record<string, unknown>): Record<string, unknown> {
+  const { paths = {}, components = {}, tags: declared = [] } = document as {
+    paths?: Record<string, Record<string, { tags?: string[] }>>;
+    components?: { schemas?: Record<string, unknown> };
+    tags?: Array<{ name: string }>;
+  };
+  const schemas = components.schemas ?? {};
+  const used = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(visit);
+    if (value === null || typeof value !== "object") return;
+    for (const [key, inner] of Object.entries(value)) {
+      const name = key === "$ref" && typeof inner === "string" ? /^#\/components\/schemas\/(.+)$/.exec(inner)?.[1] : undefined;
+      if (name !== undefined && !used.has(name)) {
+        used.add(name);
+        visit(schemas[name]);
+      } else {
+        visit(inner);
+      }
+    }
+  };
+  visit(paths);
+  const tagged = new Set(Object.values(paths).flatMap((methods) => Object.values(methods).flatMap((operation) => operation.tags ?? [])));
+  return {
+    ...document,
+    tags: declared.filter((tag) => tagged.has(tag.name)),
+    components: { ...components, schemas: Object.fromEntries(Object.entries(schemas).filter(([name]) => used.has(name))) },
+  };
 }
