@@ -113,7 +113,7 @@ export async function installAdminDocuments(app: FastifyInstance, publicUrl: str
   await app.register(async (scope) => {
     await scope.register(swaggerUi, {
       routePrefix: "/admin/docs",
-      uiConfig: { docExpansion: "list", deepLinking: true, persistAuthorization: false },
+      uiConfig: { docExpansion: "list", deepLinking: true },
       // The operator document, not the /v2 one the plugin hands over (so no need to copy that).
       transformSpecification: (_v2, request) => documentFor(request),
       transformSpecificationClone: false,
