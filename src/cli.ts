@@ -6,7 +6,8 @@ import { AudioConverter } from "./audio/audio-converter.js";
 import { createBlobStore } from "./blobs/index.js";
 import { ConfigError, loadConfig, settings, type Config, type RawSettings, type SettingName } from "./config.js";
 import { prepareDataDir } from "./data-dir.js";
-import { sqliteFile } from "./db/database.js";
+import { sqliteFile, type Database } from "./db/database.js";
+import { rotateAdminToken } from "./admin-token.js";
 import type { DeliveryType } from "./db/tables.js";
 import { ApiError } from "./errors.js";
 import { callResults, textResults, type CallResult, type TextResult } from "./services/actions.js";
@@ -45,7 +46,7 @@ const storageSettings: SettingName[] = [
  */
 async function withServices<T>(
   options: RawSettings & { json?: boolean },
-  work: (services: Services) => Promise<T>,
+  work: (services: Services, database: Database) => Promise<T>,
   human: (result: T) => string,
   { createDatabase = false } = {},
 ): Promise<void> {
@@ -59,7 +60,7 @@ async function withServices<T>(
   try {
     if (!createDatabase && !(await database.hasSchema())) throw missingDatabase(config);
     await database.migrate();
-    const result = await work(createServices({ config, database, blobs: await createBlobStore(config), converter }));
+    const result = await work(createServices({ config, database, blobs: await createBlobStore(config), converter }), database);
     process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : `${human(result)}\n`);
   } finally {
     await converter.close();
@@ -219,6 +220,25 @@ withSettings(
     (result) => `lifted the lockout of ${result.username}`,
   ),
 );
+
+withSettings(
+  program
+    .command("admin-token")
+    .description("the operator's bearer token for /admin/v1")
+    .command("rotate")
+    .description("make a new admin token and print it; every running node takes it within seconds, no restart (not with SWITCHBOARD_ADMIN_TOKEN set)")
+    .option("--json", "print JSON"),
+  [...storageSettings, "adminToken"],
+).action(async (options: RawSettings & { json?: boolean }) => {
+  if (loadConfig(options).adminToken) {
+    throw new ConfigError("the admin token comes from SWITCHBOARD_ADMIN_TOKEN (--admin-token): change it there on every node; rotate replaces only a generated one");
+  }
+  return withServices(
+    options,
+    async (_services, database) => rotateAdminToken(loadConfig(options).dataDir, database),
+    (rotated) => `new admin token: ${rotated.token}${rotated.file ? ` (in ${rotated.file})` : " (stored hashed in the database)"}\nrunning nodes accept it within 5 s; the old one stops working`,
+  );
+});
 
 withSettings(
   program

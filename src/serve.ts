@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { resolveAdminToken } from "./admin-token.js";
+import { adminTokenDigest, ensureAdminToken } from "./admin-token.js";
 import { AudioConverter } from "./audio/audio-converter.js";
 import { createBlobStore } from "./blobs/index.js";
 import { settingError, type Config } from "./config.js";
@@ -11,14 +11,22 @@ import { stopOnSignals } from "./shutdown.js";
 
 /** `switchboard serve`: migrate, listen, make sure there is someone to log in as, stop cleanly. */
 export async function serve(config: Config): Promise<void> {
-  // The data directory holds the SQLite file, local blobs and the generated admin token.
-  if (!config.databaseUrl || !config.blobUrl || !config.adminToken) prepareDataDir(config.dataDir);
+  // The data directory holds the SQLite file (and its generated admin token) and local blobs.
+  if (!config.databaseUrl || !config.blobUrl) prepareDataDir(config.dataDir);
   const database = await openReachableDatabase(config);
   await database.migrate();
   const blobs = await createBlobStore(config);
   const converter = new AudioConverter();
-  const admin = resolveAdminToken(config.adminToken, config.dataDir);
-  const { app, services, startDraining } = await buildApp({ config, database, blobs, converter, adminToken: admin.token, deliverCalls: true, sweepBlobs: true, sweepRetention: true });
+  const { app, services, startDraining } = await buildApp({
+    config,
+    database,
+    blobs,
+    converter,
+    adminToken: adminTokenDigest(config.adminToken, config.dataDir, database),
+    deliverCalls: true,
+    sweepBlobs: true,
+    sweepRetention: true,
+  });
 
   const address = await listen(app, config);
   stopOnSignals(
@@ -34,9 +42,11 @@ export async function serve(config: Config): Promise<void> {
     },
     config.shutdown,
   );
-  // After listening: a node that cannot listen must not create (and never show) the demo login.
+  // After listening: a node that cannot listen must not create (and never show) the demo login
+  // or the admin token.
   const demo = await ensureDemoAccount(services);
   const base = config.publicUrl ?? address;
+  const adminToken = await ensureAdminToken(config.adminToken, config.dataDir, database, base);
 
   const lines = [
     `Switchboard is serving the CallFire API v2 at ${base}/v2 (${database.dialect}, data in ${config.dataDir})`,
@@ -45,7 +55,7 @@ export async function serve(config: Config): Promise<void> {
     config.calls.webhookUrl
       ? `  calls, texts and verification calls: POSTed to the webhook at ${new URL(config.calls.webhookUrl).host}`
       : "  calls, texts and verification calls: placed by the sandbox simulator (set SWITCHBOARD_CALLS_WEBHOOK_URL to deliver them to your platform)",
-    admin.file ? `  operator token: in ${admin.file} (Authorization: Bearer <token> on ${base}/admin/v1)` : "  operator token: from SWITCHBOARD_ADMIN_TOKEN",
+    `  ${adminToken}`,
   ];
   if (demo) {
     lines.push(

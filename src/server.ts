@@ -9,6 +9,7 @@ import { adminLoginLockoutRoutes } from "./admin/login-lockouts.js";
 import { adminOutboxRoutes } from "./admin/outbox.js";
 import { adminTextRoutes } from "./admin/texts.js";
 import { requireAdminToken } from "./admin/bearer-auth.js";
+import { tokenDigest } from "./admin-token.js";
 import { callRecordingRoutes } from "./api/call-recordings.js";
 import { callRoutes } from "./api/calls.js";
 import { textRoutes } from "./api/texts.js";
@@ -63,7 +64,8 @@ export interface AppDependencies {
   database: Database;
   blobs: BlobStore;
   converter: AudioConverter;
-  adminToken: string;
+  /** The operator's bearer token, or the SHA-256 of the current one (src/admin-token.ts). */
+  adminToken: string | (() => Promise<Buffer | undefined>);
   authenticator?: Partial<AuthenticatorOptions>;
   /** Where logs go (default stdout); tests read them to check what is never logged. */
   logStream?: NodeJS.WritableStream;
@@ -121,7 +123,7 @@ export function createServices({ database, blobs, config, authenticator: authent
   const credentials = new ApiCredentialService(database.db);
   const authOptions = { ...defaultAuthenticatorOptions, ...authenticatorOptions };
   const loginThrottle = new LoginThrottle(database.db, authOptions, metrics);
-  const authenticator = new Authenticator(accounts, credentials, loginThrottle, authOptions);
+  const authenticator = new Authenticator(accounts, credentials, loginThrottle, authOptions, database.notices);
   const media = new MediaService(database.db, blobs, converter, { maxBytes: config.mediaMaxBytes, now, metrics });
   const callerIds = new CallerIdService(database.db, database.dialect, config.callerIds, now, metrics);
   const outbox = new CallOutbox(database.db, database.dialect, now);
@@ -149,6 +151,11 @@ export function createServices({ database, blobs, config, authenticator: authent
   const { recordingDays, mediaDays } = config.retention;
   const retention = new RetentionSweeper(database.db, database.dialect, blobs, log, { now, recordingDays, mediaDays, intervalMs: 60 * 60_000, batchSize: 500 }, metrics);
   return { accounts, credentials, authenticator, loginThrottle, media, callerIds, outbox, callDelivery, billing, calls, callSender, texts, textSender, recordings, consoleSessions, blobSweeper, retention, metrics };
+}
+
+function fixedDigest(token: string): () => Promise<Buffer> {
+  const digest = tokenDigest(token);
+  return async () => digest;
 }
 
 /**
@@ -198,6 +205,8 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
   }).withTypeProvider<TypeBoxTypeProvider>();
   if (deps.onRoute) app.addHook("onRoute", deps.onRoute);
   const services = createServices({ ...deps, log: app.log });
+  // Revocations and token rotations on other nodes (PostgreSQL); the database's close stops it.
+  app.addHook("onReady", () => database.notices.listen(app.log));
   if (deps.deliverCalls) app.addHook("onReady", async () => services.callDelivery.start());
   app.addHook("onClose", () => services.callDelivery.stop());
   if (deps.sweepBlobs) app.addHook("onReady", async () => services.blobSweeper.start());
@@ -260,7 +269,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
 
   await app.register(
     async (admin) => {
-      requireAdminToken(admin, deps.adminToken);
+      requireAdminToken(admin, typeof deps.adminToken === "string" ? fixedDigest(deps.adminToken) : deps.adminToken);
       await admin.register(adminAccountRoutes, { accounts: services.accounts });
       await admin.register(adminOutboxRoutes, { outbox: services.outbox });
       await admin.register(adminLoginLockoutRoutes, { loginThrottle: services.loginThrottle });

@@ -2,6 +2,7 @@ import path from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type SqliteDatabase, type SqliteStatement } from "kysely";
 import pg from "pg";
+import { PostgresFleetNotices, singleNode, type FleetNotices } from "./fleet-notices.js";
 import { migrationProvider, type Dialect } from "./migrations/index.js";
 import type { Tables } from "./tables.js";
 
@@ -10,6 +11,8 @@ export type { Dialect };
 export interface Database {
   readonly db: Kysely<Tables>;
   readonly dialect: Dialect;
+  /** What the nodes sharing this database tell each other (PostgreSQL; nothing on SQLite). */
+  readonly notices: FleetNotices;
   /** Brings the schema up to date; safe to run on every start and from several processes. */
   migrate(): Promise<void>;
   /** Whether migrations ever ran here: false for a new, empty database. */
@@ -46,7 +49,7 @@ function openSqlite(dataDir: string): Database {
   // The CLI and the server may write the same file at once.
   file.pragma("busy_timeout = 5000");
   const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
-  return wrap(db, "sqlite");
+  return wrap(db, "sqlite", singleNode);
 }
 
 /**
@@ -96,13 +99,14 @@ function openPostgres(url: string, schema?: string): Database {
     },
   });
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
-  return wrap(db, "postgres", schema, () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }));
+  return wrap(db, "postgres", new PostgresFleetNotices(db, url, schema), schema, () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }));
 }
 
-function wrap(db: Kysely<Tables>, dialect: Dialect, schema?: string, pool?: Database["pool"]): Database {
+function wrap(db: Kysely<Tables>, dialect: Dialect, notices: FleetNotices, schema?: string, pool?: Database["pool"]): Database {
   return {
     db,
     dialect,
+    notices,
     pool,
     async migrate() {
       // Kysely looks for its migration tables in every schema unless told which: another
@@ -132,6 +136,7 @@ function wrap(db: Kysely<Tables>, dialect: Dialect, schema?: string, pool?: Data
       await sql`select 1`.execute(db);
     },
     async close() {
+      await notices.close();
       await db.destroy();
     },
   };

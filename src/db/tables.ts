@@ -61,6 +61,14 @@ export interface MediaRenditionTable {
 }
 
 /** A key every node shares, created by the first node that needs it. */
+/** The fleet's admin token (PostgreSQL): one row, id 1. */
+export interface AdminTokenTable {
+  id: number;
+  /** Hex SHA-256 of the token. */
+  digest: string;
+  created: number;
+}
+
 export interface ServerSecretTable {
   name: string;
   /** base64url of random bytes. */
@@ -295,6 +303,7 @@ export interface Tables {
   media: MediaTable;
   media_rendition: MediaRenditionTable;
   server_secret: ServerSecretTable;
+  admin_token: AdminTokenTable;
   caller_id: CallerIdTable;
   call_outbox: CallOutboxTable;
   billing_account: BillingAccountTable;

@@ -35,7 +35,7 @@ export function checkPassword(password: string): void {
 }
 
 export class AccountService {
-  private readonly passwordListeners: Array<(accountId: number) => void> = [];
+  private readonly passwordListeners: Array<(accountId: number) => void | Promise<void>> = [];
 
   constructor(
     private readonly db: Kysely<Tables>,
@@ -43,7 +43,7 @@ export class AccountService {
   ) {}
 
   /** Called after a login password changes, so caches of earlier verifications drop it. */
-  onPasswordChanged(listener: (accountId: number) => void): void {
+  onPasswordChanged(listener: (accountId: number) => void | Promise<void>): void {
     this.passwordListeners.push(listener);
   }
 
@@ -95,7 +95,7 @@ export class AccountService {
       if (Number(result.numUpdatedRows) === 0) throw new NotFound(`account ${id} not found`);
       await tx.deleteFrom("console_session").where("account_id", "=", id).execute();
     });
-    for (const listener of this.passwordListeners) listener(id);
+    await Promise.all(this.passwordListeners.map((listener) => listener(id)));
   }
 
   /** The account whose login this is, or undefined: unknown email and wrong password look alike. */

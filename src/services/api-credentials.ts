@@ -19,7 +19,7 @@ export interface CredentialPrincipal {
 }
 
 /** Called when a credential stops authenticating, so caches of earlier verifications drop it. */
-export type RevocationListener = (credentialId: number) => void;
+export type RevocationListener = (credentialId: number) => void | Promise<void>;
 
 export class ApiCredentialService {
   private readonly revocationListeners: RevocationListener[] = [];
@@ -81,7 +81,7 @@ export class ApiCredentialService {
       .where("id", "=", id)
       .executeTakeFirst();
     if (Number(result.numDeletedRows) === 0) throw notFound(id);
-    this.revoked(id);
+    await this.revoked(id);
   }
 
   async setEnabled(accountId: number, id: number, enabled: boolean): Promise<void> {
@@ -92,7 +92,7 @@ export class ApiCredentialService {
       .where("id", "=", id)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) throw notFound(id);
-    if (!enabled) this.revoked(id);
+    if (!enabled) await this.revoked(id);
   }
 
   /** The enabled credential this username and password belong to, or undefined. `db` may be a transaction. */
@@ -106,8 +106,9 @@ export class ApiCredentialService {
     return { accountId: row.account_id, credentialId: row.id };
   }
 
-  private revoked(id: number): void {
-    for (const listener of this.revocationListeners) listener(id);
+  /** Resolves once every listener has (other nodes are told before the revocation is answered). */
+  private async revoked(id: number): Promise<void> {
+    await Promise.all(this.revocationListeners.map((listener) => listener(id)));
   }
 }
 

@@ -1,4 +1,5 @@
 import { hash, randomBytes } from "node:crypto";
+import { singleNode, type FleetNotice, type FleetNotices } from "../db/fleet-notices.js";
 import { Unauthorized } from "../errors.js";
 import type { Account, AccountService } from "./accounts.js";
 import type { ApiCredentialService } from "./api-credentials.js";
@@ -35,8 +36,10 @@ export const defaultAuthenticatorOptions: AuthenticatorOptions = {
  * costs tens of milliseconds, so successful verifications are cached briefly, keyed by a
  * SHA-256 of the presented credentials behind a per-process random secret (the cache never holds
  * a password or a plain hash of one; the digest never leaves the process, so a MAC construction
- * adds nothing). Revocations on this node drop cache entries at once; other nodes forget them
- * within the TTL. Attempts are counted in the database before they are checked (LoginThrottle), so
+ * adds nothing). Revocations on this node drop cache entries at once and are published to the
+ * other nodes (PostgreSQL NOTIFY), which drop theirs when the notice arrives; a node that misses it
+ * (its listening connection is down) forgets within the TTL, and flushes its cache when it is back.
+ * Attempts are counted in the database before they are checked (LoginThrottle), so
  * the brute-force guard holds under any concurrency and across nodes; a cache hit counts nothing.
  */
 export class Authenticator {
@@ -53,10 +56,32 @@ export class Authenticator {
     private readonly credentials: ApiCredentialService,
     private readonly throttle: LoginThrottle,
     options: Partial<AuthenticatorOptions> = {},
+    private readonly notices: FleetNotices = singleNode,
   ) {
     this.options = { ...defaultAuthenticatorOptions, ...options };
-    credentials.onRevoked((id) => this.forget((p) => p.kind === "credential" && p.credentialId === id));
-    accounts.onPasswordChanged((id) => this.forget((p) => p.kind === "account" && p.accountId === id));
+    credentials.onRevoked((id) => this.revoked({ kind: "credentialRevoked", id }));
+    accounts.onPasswordChanged((accountId) => this.revoked({ kind: "passwordChanged", accountId }));
+    notices.subscribe(
+      (notice) => this.apply(notice),
+      () => this.forget(() => true),
+    );
+  }
+
+  /** Forgets here at once, then tells the other nodes. */
+  private async revoked(notice: FleetNotice): Promise<void> {
+    this.apply(notice);
+    await this.notices.publish(notice);
+  }
+
+  private apply(notice: FleetNotice): void {
+    switch (notice.kind) {
+      case "credentialRevoked":
+        return this.forget((p) => p.kind === "credential" && p.credentialId === notice.id);
+      case "passwordChanged":
+        return this.forget((p) => p.kind === "account" && p.accountId === notice.accountId);
+      case "accountRevoked":
+        return this.forget((p) => p.accountId === notice.accountId);
+    }
   }
 
   /**
