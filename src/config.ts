@@ -41,7 +41,7 @@ export interface Config {
    * Deliveries (verification calls, calls, texts): POSTed to the webhook, signed with the secret;
    * with no webhook, the sandbox simulator takes them and reports their outcome after the delay.
    */
-  calls: { webhookUrl?: string; webhookSecret?: string; webhookTimeoutMs: number; maxAttempts: number; simulatorDelayMs: number };
+  calls: { webhookUrl?: string; webhookSecret?: string; webhookTimeoutMs: number; maxAttempts: number; simulatorDelayMs: number; leaseMs: number };
   /** After SIGTERM/SIGINT: how long new connections are still accepted, then how long requests in flight may finish. */
   shutdown: { delayMs: number; graceMs: number };
   /** Bearer token /metrics asks for; unset: /metrics is open, as /healthz is. */
@@ -80,6 +80,7 @@ export const settings = {
   callsWebhookSecret: { env: "SWITCHBOARD_CALLS_WEBHOOK_SECRET", flag: "--calls-webhook-secret <secret>", help: "HMAC-SHA256 key of the webhook signature (16+ characters; required with the URL)" },
   callsWebhookTimeoutMs: { env: "SWITCHBOARD_CALLS_WEBHOOK_TIMEOUT_MS", flag: "--calls-webhook-timeout-ms <ms>", help: "give up on a webhook request after this long and retry (default 10000)" },
   callsMaxAttempts: { env: "SWITCHBOARD_CALLS_MAX_ATTEMPTS", flag: "--calls-max-attempts <n>", help: "delivery attempts per call before it is FAILED (default 8)" },
+  callsLeaseSeconds: { env: "SWITCHBOARD_CALLS_LEASE_SECONDS", flag: "--calls-lease-seconds <s>", help: "a delivery claimed by a node that stopped (crashed) is made by another after this long; more than the webhook timeout (default: the timeout + 60 s)" },
   shutdownDelaySeconds: { env: "SWITCHBOARD_SHUTDOWN_DELAY_SECONDS", flag: "--shutdown-delay-seconds <s>", help: "after SIGTERM, keep accepting connections this long while /readyz answers 503 (default 0)" },
   shutdownGraceSeconds: { env: "SWITCHBOARD_SHUTDOWN_GRACE_SECONDS", flag: "--shutdown-grace-seconds <s>", help: "then give requests in flight this long before cutting them (default 15)" },
   metricsToken: { env: "SWITCHBOARD_METRICS_TOKEN", flag: "--metrics-token <token>", help: "bearer token /metrics asks for (16+ characters; default: /metrics needs none)" },
@@ -188,6 +189,11 @@ export function loadConfig(flags: RawSettings = {}, env: NodeJS.ProcessEnv = pro
   if (webhookUrl !== undefined && webhookSecret === undefined) fail("callsWebhookSecret", "is required with SWITCHBOARD_CALLS_WEBHOOK_URL, to sign its requests");
   if (webhookSecret !== undefined && webhookSecret.length < 16) fail("callsWebhookSecret", "must be at least 16 characters");
   if (webhookSecret !== undefined && webhookUrl === undefined) fail("callsWebhookSecret", "has no use without SWITCHBOARD_CALLS_WEBHOOK_URL");
+  const webhookTimeoutMs = whole("callsWebhookTimeoutMs", 10_000, 1, 600_000);
+  // A lease shorter than an attempt could run out while the attempt is still under way, and a
+  // second node would make the same delivery.
+  const leaseMs = whole("callsLeaseSeconds", Math.ceil((webhookTimeoutMs + 60_000) / 1000), 1, 86_400) * 1000;
+  if (leaseMs <= webhookTimeoutMs) fail("callsLeaseSeconds", `must be longer than the webhook timeout (${webhookTimeoutMs} ms)`);
 
   return {
     port,
@@ -223,9 +229,10 @@ export function loadConfig(flags: RawSettings = {}, env: NodeJS.ProcessEnv = pro
     calls: {
       webhookUrl,
       webhookSecret,
-      webhookTimeoutMs: whole("callsWebhookTimeoutMs", 10_000, 1, 600_000),
+      webhookTimeoutMs,
       maxAttempts: whole("callsMaxAttempts", 8, 1, 100),
       simulatorDelayMs: whole("simulatorDelayMs", 2_000, 0, 3_600_000),
+      leaseMs,
     },
     shutdown: {
       delayMs: whole("shutdownDelaySeconds", 0, 0, 3600) * 1000,

@@ -170,8 +170,8 @@ function requestIds(): () => string {
 
 /**
  * Builds the whole HTTP application on the given ports; it does not listen. `startDraining` is the
- * first step of stopping (src/shutdown.ts): /readyz answers 503 from then on, every response asks
- * its client to close the connection, and idle keep-alive connections are closed.
+ * first step of stopping (src/shutdown.ts): /readyz answers 503 from then on and every response asks
+ * its client to close the connection.
  */
 export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyInstance; services: Services; startDraining(): void }> {
   const { config, database, blobs } = deps;
@@ -290,9 +290,11 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
   await app.register(consoleApiRoutes, { prefix: "/console/api", authenticator, sessions, billing, outbox, sandbox });
   await installWebPages(app);
 
+  // Idle keep-alive connections are not closed here: a balancer may be sending a request on one
+  // before it has noticed /readyz, and closing it under that request fails it. Each answers once
+  // more with Connection: close, or is closed with the listener when the delay is over.
   const startDraining = () => {
     draining = true;
-    app.server.closeIdleConnections();
   };
   return { app, services, startDraining };
 }

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 
 export interface Stoppable {
   app: FastifyInstance;
-  /** /readyz answers 503, responses carry Connection: close, idle keep-alive connections close. */
+  /** /readyz answers 503, responses carry Connection: close (idle keep-alive connections stay open until the listener closes). */
   startDraining(): void;
   /** Removes the temp files of uploads still being written (the blob store's abandonWrites). */
   abandonUploads(): Promise<void>;
@@ -21,11 +21,11 @@ export interface ShutdownTiming {
 /**
  * Stops on SIGTERM or SIGINT, in the order the README's "Stopping" documents (rolling restarts
  * rely on it):
- * 1. the signal is logged, /readyz answers 503, every response carries `Connection: close` and
- *    idle keep-alive connections are closed;
+ * 1. the signal is logged, /readyz answers 503, every response carries `Connection: close`;
  * 2. for `delayMs` connections are still accepted and served, so a load balancer polling /readyz
- *    takes the node out before anything is refused;
- * 3. the listener closes, and requests in flight get `graceMs` to finish;
+ *    takes the node out before anything is refused; idle keep-alive connections stay open, since
+ *    closing one while a balancer sends a request on it would fail that request;
+ * 3. the listener closes, idle connections with it, and requests in flight get `graceMs` to finish;
  * 4. whatever still runs is cut, temp files of unfinished uploads are removed, the exit is logged
  *    and the process exits: 0 if every request finished, 1 if some were cut.
  * A second signal at any point goes straight to 4.

@@ -72,6 +72,10 @@ describe("stopping switchboard serve", { timeout: 120_000 }, () => {
 
     server.child.kill("SIGTERM");
     await server.waitFor("stopping on SIGTERM: /readyz answers 503");
+    // The idle keep-alive connection is left open through the delay (a balancer may be sending on
+    // it before it has noticed /readyz: closing it would fail that request); its next answer closes it.
+    expect(idle.destroyed).toBe(false);
+    expect(await get(`${server.baseUrl}/readyz`, keepAlive)).toEqual({ status: 503, connection: "close", body: '{"status":"stopping","checks":{}}' });
     await idleClosed;
     expect(await get(`${server.baseUrl}/readyz`)).toEqual({ status: 503, connection: "close", body: '{"status":"stopping","checks":{}}' });
     const account = await new Promise<http.IncomingMessage>((resolve) =>

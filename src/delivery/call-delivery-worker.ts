@@ -151,7 +151,7 @@ export class CallDeliveryWorker {
 export function deliveryOptions(config: Config["calls"]): CallDeliveryOptions {
   return {
     maxAttempts: config.maxAttempts,
-    leaseMs: config.webhookTimeoutMs + 60_000,
+    leaseMs: config.leaseMs,
     pollIntervalMs: 1_000,
     batchSize: deliveryBatchSize,
     random: Math.random,
