@@ -6,10 +6,9 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { randomBytes } from "node:crypto";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createS3Client } from "../src/blobs/s3-blob-store.js";
-import { basic, postgresUrl } from "./support/app.js";
+import { basic, createEmptyPostgresDatabase, postgresUrl } from "./support/app.js";
 import { runCli } from "./support/cli.js";
 import { fixture } from "./support/media.js";
 import { startS3rver, type RunningS3rver } from "./support/s3rver.js";
@@ -127,9 +126,7 @@ if (!postgresUrl) {
   });
 } else {
   describe("a fleet of 3 nodes on one empty PostgreSQL database and one S3 bucket", { timeout: 120_000 }, () => {
-    const databaseName = `switchboard_fleet_${randomBytes(6).toString("hex")}`;
-    const databaseUrl = new URL(postgresUrl!);
-    databaseUrl.pathname = `/${databaseName}`;
+    let database: Awaited<ReturnType<typeof createEmptyPostgresDatabase>>;
     let dataDir: string;
     let s3: RunningS3rver;
     let receiver: Awaited<ReturnType<typeof startReceiver>>;
@@ -153,10 +150,7 @@ if (!postgresUrl) {
     }
 
     beforeAll(async () => {
-      const client = new pg.Client({ connectionString: postgresUrl });
-      await client.connect();
-      await client.query(`create database ${databaseName}`);
-      await client.end();
+      database = await createEmptyPostgresDatabase();
       dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "switchboard-fleet-"));
       s3 = await startS3rver();
       const s3Client = createS3Client({ endpoint: s3.endpoint, region: "us-east-1", accessKeyId: "S3RVER", secretAccessKey: "S3RVER", forcePathStyle: true });
@@ -167,7 +161,7 @@ if (!postgresUrl) {
         [0, 1, 2].map((i) =>
           startServed([], {
             SWITCHBOARD_LOG_LEVEL: "warn",
-            SWITCHBOARD_DATABASE_URL: databaseUrl.href,
+            SWITCHBOARD_DATABASE_URL: database.url,
             SWITCHBOARD_DATA_DIR: path.join(dataDir, `node-${i}`),
             SWITCHBOARD_BLOB_URL: "s3://fleet/switchboard",
             SWITCHBOARD_S3_ENDPOINT: s3.endpoint,
@@ -192,10 +186,7 @@ if (!postgresUrl) {
       await Promise.all(nodes.map((node) => node.exited));
       await receiver?.close();
       await s3?.close();
-      const client = new pg.Client({ connectionString: postgresUrl });
-      await client.connect();
-      await client.query(`drop database if exists ${databaseName} with (force)`);
-      await client.end();
+      await database?.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     }, 60_000);
 
@@ -281,7 +272,7 @@ if (!postgresUrl) {
 
     it("`switchboard admin-token rotate` replaces the token on every running node, without a restart", async () => {
       const old = adminToken;
-      const rotated = await runCli(["admin-token", "rotate"], { SWITCHBOARD_DATABASE_URL: databaseUrl.href, SWITCHBOARD_DATA_DIR: dataDir });
+      const rotated = await runCli(["admin-token", "rotate"], { SWITCHBOARD_DATABASE_URL: database.url, SWITCHBOARD_DATA_DIR: dataDir });
       expect(rotated).toMatchObject({ code: 0, stderr: "" });
       adminToken = /new admin token: (\S+)/.exec(rotated.stdout)![1]!;
       const start = performance.now();
@@ -291,7 +282,7 @@ if (!postgresUrl) {
       }
       console.log(`fleet: the rotated admin token was taken by all 3 nodes within ${(performance.now() - start).toFixed(0)} ms of the CLI's exit`);
       // With SWITCHBOARD_ADMIN_TOKEN set, the token is not ours to rotate.
-      const refused = await runCli(["admin-token", "rotate"], { SWITCHBOARD_DATABASE_URL: databaseUrl.href, SWITCHBOARD_ADMIN_TOKEN: "an-operator-chosen-token" });
+      const refused = await runCli(["admin-token", "rotate"], { SWITCHBOARD_DATABASE_URL: database.url, SWITCHBOARD_ADMIN_TOKEN: "an-operator-chosen-token" });
       expect(refused.code).toBe(2);
       expect(refused.stderr).toContain("comes from SWITCHBOARD_ADMIN_TOKEN");
     });

@@ -158,16 +158,28 @@ export async function call(
  * given only SWITCHBOARD_DATABASE_URL sees (it cannot be pointed at a schema).
  */
 export async function withEmptyPostgresDatabase(test: (url: string) => Promise<void>): Promise<void> {
-  const name = `switchboard_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: postgresUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
+  const database = await createEmptyPostgresDatabase();
   try {
-    const url = new URL(postgresUrl!);
-    url.pathname = `/${name}`;
-    await test(url.href);
+    await test(database.url);
   } finally {
-    await admin.query(`drop database ${name} with (force)`);
-    await admin.end();
+    await database.drop();
   }
+}
+
+/** A new, empty PostgreSQL database and how to drop it (with whatever is still connected to it). */
+export async function createEmptyPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `switchboard_${randomBytes(6).toString("hex")}`;
+  const query = async (text: string) => {
+    const admin = new pg.Client({ connectionString: postgresUrl });
+    await admin.connect();
+    try {
+      await admin.query(text);
+    } finally {
+      await admin.end();
+    }
+  };
+  await query(`create database ${name}`);
+  const url = new URL(postgresUrl!);
+  url.pathname = `/${name}`;
+  return { url: url.href, drop: () => query(`drop database if exists ${name} with (force)`) };
 }
