@@ -206,7 +206,7 @@ withSettings(
 withSettings(
   lockout
     .command("lift")
-    .description("end a login's lockout, so its right password works again (running servers notice within 10 s)")
+    .description("end a login's lockout, so its right password works again (running servers notice at once on PostgreSQL, within 10 s on SQLite)")
     .requiredOption("--username <login>", "account email (any case) or API-credential username")
     .option("--json", "print JSON"),
   storageSettings,

@@ -122,7 +122,7 @@ export function createServices({ database, blobs, config, authenticator: authent
   const accounts = new AccountService(database.db);
   const credentials = new ApiCredentialService(database.db);
   const authOptions = { ...defaultAuthenticatorOptions, ...authenticatorOptions };
-  const loginThrottle = new LoginThrottle(database.db, authOptions, metrics);
+  const loginThrottle = new LoginThrottle(database.db, authOptions, metrics, database.notices);
   const authenticator = new Authenticator(accounts, credentials, loginThrottle, authOptions, database.notices);
   const media = new MediaService(database.db, blobs, converter, { maxBytes: config.mediaMaxBytes, now, metrics });
   const callerIds = new CallerIdService(database.db, database.dialect, config.callerIds, now, metrics);

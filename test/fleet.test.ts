@@ -230,6 +230,11 @@ if (!postgresUrl) {
       // not cached (node B verified it when it made the account's credential: a cache hit counts nothing).
       for (const node of nodes) expect((await request(node, "GET", "/v2/me/account", { auth: wrong })).status).toBe(429);
       for (const node of [nodes[0]!, nodes[2]!]) expect((await request(node, "GET", "/v2/me/account", { auth: bob.login })).status).toBe(429);
+      // Every node remembers the lockout it saw; the operator's lift on A reaches C at once all the same.
+      expect((await admin(nodes[0]!, "DELETE", `/login-lockouts/${encodeURIComponent(bob.email)}`)).status).toBe(204);
+      const liftedAt = performance.now();
+      while ((await request(nodes[2]!, "GET", "/v2/me/account", { auth: bob.login })).status === 429) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(performance.now() - liftedAt).toBeLessThan(cacheTtlMs * 0.8);
     });
 
     it("the caller-ID send throttles count sends on every node together", async () => {
@@ -268,6 +273,15 @@ if (!postgresUrl) {
         );
       }
       console.log(`fleet: a credential revoked on node A was refused on B and C ${milliseconds(delays)} after the revocation was answered`);
+
+      // A password changed on A: the old one, cached on B, is refused there as soon.
+      for (const node of nodes.slice(1)) expect((await request(node, "GET", "/v2/me/account", { auth: dave.login })).status).toBe(200);
+      const cachedAt = performance.now();
+      expect((await admin(nodes[0]!, "PUT", `/accounts/${dave.id}/password`, { password: "another long password" })).status).toBe(204);
+      for (const node of nodes.slice(1)) {
+        while ((await request(node, "GET", "/v2/me/account", { auth: dave.login })).status === 200) await new Promise((resolve) => setTimeout(resolve, 5));
+        expect(performance.now() - cachedAt).toBeLessThan(cacheTtlMs * 0.8);
+      }
     });
 
     it("`switchboard admin-token rotate` replaces the token on every running node, without a restart", async () => {

@@ -12,6 +12,8 @@ export type FleetNotice =
   | { kind: "passwordChanged"; accountId: number }
   /** Every principal of the account: its login and all its credentials. */
   | { kind: "accountRevoked"; accountId: number }
+  /** An operator lifted the lockout of this (throttled) username: the nodes that saw it forget it. */
+  | { kind: "lockoutLifted"; username: string }
   | { kind: "adminTokenRotated" };
 
 export interface NoticeLog {
@@ -51,7 +53,7 @@ const longestRetryMs = 10_000;
  * since notices sent in between are lost.
  */
 export class PostgresFleetNotices implements FleetNotices {
-  private readonly channel: string;
+  readonly channel: string;
   private readonly subscribers: Array<{ onNotice: (notice: FleetNotice) => void; onMissed: () => void }> = [];
   private client?: pg.Client;
   private retryTimer?: NodeJS.Timeout;
@@ -93,7 +95,7 @@ export class PostgresFleetNotices implements FleetNotices {
   }
 
   private async connect(failures: number): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5_000, keepAlive: true });
+    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5_000, keepAlive: true, application_name: "switchboard notices" });
     this.client = client;
     let lost = false;
     let listening = false;

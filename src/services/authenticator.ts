@@ -61,6 +61,8 @@ export class Authenticator {
     this.options = { ...defaultAuthenticatorOptions, ...options };
     credentials.onRevoked((id) => this.revoked({ kind: "credentialRevoked", id }));
     accounts.onPasswordChanged((accountId) => this.revoked({ kind: "passwordChanged", accountId }));
+    // An account disabled or deleted: `this.revoked({ kind: "accountRevoked", accountId })` forgets
+    // its login and every credential on every node.
     notices.subscribe(
       (notice) => this.apply(notice),
       () => this.forget(() => true),
@@ -81,6 +83,8 @@ export class Authenticator {
         return this.forget((p) => p.kind === "account" && p.accountId === notice.accountId);
       case "accountRevoked":
         return this.forget((p) => p.accountId === notice.accountId);
+      default:
+        return;
     }
   }
 

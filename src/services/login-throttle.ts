@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { singleNode, type FleetNotices } from "../db/fleet-notices.js";
 import type { Tables } from "../db/tables.js";
 import { NotFound, TooManyRequests } from "../errors.js";
 import type { Metrics } from "../metrics.js";
@@ -35,7 +36,8 @@ export function throttledUsername(login: string): string {
  * A window starts at its first attempt and lasts `failureWindowMs`.
  *
  * A lockout seen here is remembered for `cacheTtlMs`, so a flood of guesses at a locked username
- * costs no queries; an operator's lift drops it at once on this node, within the TTL elsewhere.
+ * costs no queries; an operator's lift drops it at once on this node, and on the others when the
+ * notice arrives (PostgreSQL; within the TTL if it is lost).
  */
 export class LoginThrottle {
   private readonly knownLockouts = new Map<string, { lockedUntil: number; trustedUntil: number }>();
@@ -44,7 +46,15 @@ export class LoginThrottle {
     private readonly db: Kysely<Tables>,
     private readonly options: LoginThrottleOptions,
     private readonly metrics?: Metrics,
-  ) {}
+    private readonly notices: FleetNotices = singleNode,
+  ) {
+    notices.subscribe(
+      (notice) => {
+        if (notice.kind === "lockoutLifted") this.knownLockouts.delete(notice.username);
+      },
+      () => this.knownLockouts.clear(),
+    );
+  }
 
   /**
    * Runs a check that takes a while (scrypt) under the throttle: the attempt is committed before
@@ -114,6 +124,7 @@ export class LoginThrottle {
       .executeTakeFirst();
     if (Number(result.numDeletedRows) === 0) throw new NotFound(`${JSON.stringify(username)} is not locked out`);
     this.knownLockouts.delete(username);
+    await this.notices.publish({ kind: "lockoutLifted", username });
   }
 
   /** Takes an attempt and returns its window's start, or throws TooManyRequests saying when the lockout ends. */
