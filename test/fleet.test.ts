@@ -20,8 +20,8 @@ import { startServed, type ServedProcess } from "./support/served.js";
  * behind a balancer would.
  */
 
-const leaseSeconds = 5;
-const webhookTimeoutMs = 3_000;
+const leaseSeconds = 10;
+const webhookTimeoutMs = 8_000;
 const sendsPerHour = 3;
 const cacheTtlMs = 10_000;
 
@@ -36,6 +36,7 @@ interface Received {
 /** The platform's webhook: answers 200, or leaves the next request hanging when asked to. */
 async function startReceiver(pids: () => number[]) {
   const received: Received[] = [];
+  const nodeOfConnection = connectionOwners();
   let hangNext = false;
   let onHang: ((entry: Received) => void) | undefined;
   const server = http.createServer((request, response) => {
@@ -75,34 +76,40 @@ async function startReceiver(pids: () => number[]) {
   };
 }
 
-/** Which of `pids` holds the loopback TCP connection whose local port is `port` (Linux /proc). */
-function nodeOfConnection(port: number, pids: number[]): number | undefined {
-  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
-  const inodes = new Set(
-    fs
-      .readFileSync("/proc/net/tcp", "utf8")
-      .split("\n")
-      .slice(1)
-      .map((line) => line.trim().split(/\s+/))
-      .filter((fields) => fields[1]?.endsWith(hexPort))
-      .map((fields) => `socket:[${fields[9]}]`),
-  );
-  for (const pid of pids) {
-    let fds: string[];
-    try {
-      fds = fs.readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
+/**
+ * Which of `pids` holds the loopback TCP connection whose local port is `port` (Linux /proc). One
+ * scan maps every connection of the nodes; a port seen for the first time scans again.
+ */
+function connectionOwners() {
+  let owners = new Map<number, number>();
+  const scan = (pids: number[]) => {
+    const portOfSocket = new Map<string, number>();
+    for (const line of fs.readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length > 9) portOfSocket.set(`socket:[${fields[9]}]`, parseInt(fields[1]!.split(":")[1]!, 16));
     }
-    for (const fd of fds) {
+    owners = new Map();
+    for (const pid of pids) {
+      let fds: string[];
       try {
-        if (inodes.has(fs.readlinkSync(`/proc/${pid}/fd/${fd}`))) return pid;
+        fds = fs.readdirSync(`/proc/${pid}/fd`);
       } catch {
-        // closed meanwhile
+        continue;
+      }
+      for (const fd of fds) {
+        try {
+          const port = portOfSocket.get(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+          if (port !== undefined) owners.set(port, pid);
+        } catch {
+          // closed meanwhile
+        }
       }
     }
-  }
-  return undefined;
+  };
+  return (port: number, pids: number[]): number | undefined => {
+    if (!owners.has(port)) scan(pids);
+    return owners.get(port);
+  };
 }
 
 async function request(node: ServedProcess, method: string, pathname: string, options: { auth?: string; body?: unknown } = {}) {
@@ -356,6 +363,8 @@ if (!postgresUrl) {
       await vi.waitFor(() => expect(new Set(callsReceived().map((r) => r.json.callId)).size).toBe(3 * perNode), { timeout: 30_000, interval: 50 });
       // Two more poll intervals of every worker: nothing comes twice.
       await new Promise((resolve) => setTimeout(resolve, 2_500));
+      const twice = callsReceived().filter((r, i, all) => all.findIndex((o) => o.json.callId === r.json.callId) !== i);
+      expect(twice.map((r) => ({ callId: r.json.callId, attempt: r.json.attempt, pid: r.pid }))).toEqual([]);
       expect(callsReceived().map((r) => r.json.callId).sort((a, b) => a - b)).toEqual(callIds);
       const byNode = nodes.map((node) => callsReceived().filter((r) => r.pid === node.child.pid).length);
       console.log(`fleet: ${3 * perNode} calls delivered once each; by node: ${byNode.join(", ")}`);
