@@ -205,8 +205,9 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
   }).withTypeProvider<TypeBoxTypeProvider>();
   if (deps.onRoute) app.addHook("onRoute", deps.onRoute);
   const services = createServices({ ...deps, log: app.log });
-  // Revocations and token rotations on other nodes (PostgreSQL); the database's close stops it.
+  // What the other nodes revoke, rotate and lift (PostgreSQL), while the app is up.
   app.addHook("onReady", () => database.notices.listen(app.log));
+  app.addHook("onClose", () => database.notices.close());
   if (deps.deliverCalls) app.addHook("onReady", async () => services.callDelivery.start());
   app.addHook("onClose", () => services.callDelivery.stop());
   if (deps.sweepBlobs) app.addHook("onReady", async () => services.blobSweeper.start());

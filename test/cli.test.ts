@@ -90,16 +90,29 @@ describe("the switchboard command", () => {
     expect(output).toContain(`operator token: in ${tokenFile}`);
     expect(fs.statSync(tokenFile).mode & 0o777).toBe(0o600);
     const token = fs.readFileSync(tokenFile, "utf8").trim();
-    const admin = await fetch(url!.replace("/v2/me/account", "/admin/v1/accounts"), { headers: { authorization: `Bearer ${token}` } });
+    const adminUrl = url!.replace("/v2/me/account", "/admin/v1/accounts");
+    const admin = await fetch(adminUrl, { headers: { authorization: `Bearer ${token}` } });
     expect((await admin.json()).totalCount).toBe(1);
+
+    // Rotated while the server runs: the file is replaced, and the server takes the new token
+    // (and refuses the old one) within 5 s, without a restart.
+    const rotated = await runCli(["admin-token", "rotate"], { SWITCHBOARD_DATA_DIR: dataDir });
+    expect(rotated).toMatchObject({ code: 0, stderr: "" });
+    const newToken = /new admin token: (\S+) \(in (\S+)\)/.exec(rotated.stdout)!;
+    expect(newToken[2]).toBe(tokenFile);
+    expect(fs.readFileSync(tokenFile, "utf8").trim()).toBe(newToken[1]);
+    expect(fs.statSync(tokenFile).mode & 0o777).toBe(0o600);
+    await vi.waitFor(async () => expect((await fetch(adminUrl, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401), { timeout: 10_000, interval: 100 });
+    expect((await fetch(adminUrl, { headers: { authorization: `Bearer ${newToken[1]}` } })).status).toBe(200);
+    const rotatedToken = newToken[1]!;
 
     const exit = new Promise<number | null>((resolve) => server.on("exit", (code) => resolve(code)));
     server.kill("SIGTERM");
     expect(await exit).toBe(0);
 
-    // Migrating again is a no-op, and the token stays the one first generated.
+    // Migrating again is a no-op, and the token stays the one last made.
     const again = await runCli(["migrate"], { SWITCHBOARD_DATA_DIR: dataDir });
     expect(again).toMatchObject({ code: 0, stdout: "database is up to date\n" });
-    expect(fs.readFileSync(tokenFile, "utf8").trim()).toBe(token);
+    expect(fs.readFileSync(tokenFile, "utf8").trim()).toBe(rotatedToken);
   });
 });

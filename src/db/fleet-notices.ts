@@ -31,6 +31,7 @@ export interface FleetNotices {
   subscribe(onNotice: (notice: FleetNotice) => void, onMissed: () => void): void;
   /** Starts listening (serve does; the CLI only publishes). Resolves once the first LISTEN is in place, or failed and is being retried. */
   listen(log: NoticeLog): Promise<void>;
+  /** Stops listening (publishing still works; `listen` may start again). */
   close(): Promise<void>;
 }
 
@@ -57,7 +58,7 @@ export class PostgresFleetNotices implements FleetNotices {
   private readonly subscribers: Array<{ onNotice: (notice: FleetNotice) => void; onMissed: () => void }> = [];
   private client?: pg.Client;
   private retryTimer?: NodeJS.Timeout;
-  private closed = false;
+  private listening = false;
   private log?: NoticeLog;
 
   constructor(
@@ -82,12 +83,13 @@ export class PostgresFleetNotices implements FleetNotices {
 
   async listen(log: NoticeLog): Promise<void> {
     this.log = log;
-    if (this.client || this.closed) return;
+    if (this.listening) return;
+    this.listening = true;
     await this.connect(0);
   }
 
   async close(): Promise<void> {
-    this.closed = true;
+    this.listening = false;
     clearTimeout(this.retryTimer);
     const client = this.client;
     this.client = undefined;
@@ -95,17 +97,18 @@ export class PostgresFleetNotices implements FleetNotices {
   }
 
   private async connect(failures: number): Promise<void> {
+    if (!this.listening) return;
     const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5_000, keepAlive: true, application_name: "switchboard notices" });
     this.client = client;
     let lost = false;
-    let listening = false;
+    let listened = false;
     const reconnect = (error: unknown) => {
-      if (lost || this.closed) return;
+      if (lost || !this.listening || this.client !== client) return;
       lost = true;
       this.client = undefined;
       client.end().catch(() => {});
       // Failed attempts in a row, this one included: the backoff starts over after a success.
-      const next = listening ? 1 : failures + 1;
+      const next = listened ? 1 : failures + 1;
       const delay = Math.min(longestRetryMs, firstRetryMs * 2 ** (next - 1));
       this.log?.warn({ err: error, retryInMs: delay }, "lost the revocation notices of the other nodes; caches expire by their TTL until they are back");
       this.retryTimer = setTimeout(() => void this.connect(next), delay);
@@ -125,7 +128,7 @@ export class PostgresFleetNotices implements FleetNotices {
       reconnect(error);
       return;
     }
-    listening = true;
+    listened = true;
     if (failures > 0) {
       this.log?.info({}, "revocation notices of the other nodes are back; caches flushed");
       for (const subscriber of this.subscribers) subscriber.onMissed();
