@@ -207,7 +207,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
   const services = createServices({ ...deps, log: app.log });
   // What the other nodes revoke, rotate and lift (PostgreSQL), while the app is up.
   app.addHook("onReady", () => database.notices.listen(app.log));
-  app.addHook("onClose", () => database.notices.close());
+  app.addHook("onClose", () => database.notices.unlisten());
   if (deps.deliverCalls) app.addHook("onReady", async () => services.callDelivery.start());
   app.addHook("onClose", () => services.callDelivery.stop());
   if (deps.sweepBlobs) app.addHook("onReady", async () => services.blobSweeper.start());

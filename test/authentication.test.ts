@@ -77,7 +77,7 @@ describeEachDialect("authentication", (dialect) => {
     expect((await call(app, "GET", "/v2/me/account", { auth: basic(carol.email, "a brand new password") })).status).toBe(200);
   });
 
-  it("lets another node trust a cached verification only until its TTL passes", async () => {
+  it("lets another node trust a cached verification until it is told (PostgreSQL), and at most until its TTL passes", async () => {
     const config = loadConfig({ dataDir: app.dataDir, logLevel: "silent" }, {});
     const other = await buildApp({
       config,
@@ -94,9 +94,14 @@ describeEachDialect("authentication", (dialect) => {
       expect(await ask()).toBe(200);
       await app.services.credentials.delete(alice.id, created.id);
       expect((await call(app, "GET", "/v2/me/account", { auth })).status).toBe(401);
-      expect(await ask()).toBe(200);
-      clock += 10_001;
-      expect(await ask()).toBe(401);
+      if (app.database.dialect === "postgres") {
+        // The NOTIFY reaches the other node's listener: it forgets the credential before any TTL.
+        await vi.waitFor(async () => expect(await ask()).toBe(401), { timeout: 5_000, interval: 10 });
+      } else {
+        expect(await ask()).toBe(200);
+        clock += 10_001;
+        expect(await ask()).toBe(401);
+      }
     } finally {
       await other.app.close();
     }

@@ -31,7 +31,9 @@ export interface FleetNotices {
   subscribe(onNotice: (notice: FleetNotice) => void, onMissed: () => void): void;
   /** Starts listening (serve does; the CLI only publishes). Resolves once the first LISTEN is in place, or failed and is being retried. */
   listen(log: NoticeLog): Promise<void>;
-  /** Stops listening (publishing still works; `listen` may start again). */
+  /** Ends one `listen`: the connection closes when the last listener is gone (several apps may share a database in tests). */
+  unlisten(): Promise<void>;
+  /** Stops listening whoever listens (the database closes). */
   close(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export const singleNode: FleetNotices = {
   async publish() {},
   subscribe() {},
   async listen() {},
+  async unlisten() {},
   async close() {},
 };
 
@@ -59,6 +62,7 @@ export class PostgresFleetNotices implements FleetNotices {
   private client?: pg.Client;
   private retryTimer?: NodeJS.Timeout;
   private listening = false;
+  private listeners = 0;
   private log?: NoticeLog;
 
   constructor(
@@ -83,12 +87,19 @@ export class PostgresFleetNotices implements FleetNotices {
 
   async listen(log: NoticeLog): Promise<void> {
     this.log = log;
+    this.listeners++;
     if (this.listening) return;
     this.listening = true;
     await this.connect(0);
   }
 
+  async unlisten(): Promise<void> {
+    this.listeners = Math.max(0, this.listeners - 1);
+    if (this.listeners === 0) await this.close();
+  }
+
   async close(): Promise<void> {
+    this.listeners = 0;
     this.listening = false;
     clearTimeout(this.retryTimer);
     const client = this.client;
