@@ -47,7 +47,7 @@ async function startReceiver(pids: () => number[]) {
       const entry: Received = {
         deliveryId: String(request.headers["x-switchboard-call-id"]),
         json: JSON.parse(body),
-        pid: nodeOfConnection(request.socket.remotePort!, pids()),
+        pid: nodeOfConnection(request.socket.remotePort!, pids(), hangNext),
         answered: 200,
       };
       received.push(entry);
@@ -106,8 +106,9 @@ function connectionOwners() {
       }
     }
   };
-  return (port: number, pids: number[]): number | undefined => {
-    if (!owners.has(port)) scan(pids);
+  /** `fresh`: scan even if the port is known (it may have been another node's, closed since). */
+  return (port: number, pids: number[], fresh = false): number | undefined => {
+    if (fresh || !owners.has(port)) scan(pids);
     return owners.get(port);
   };
 }
