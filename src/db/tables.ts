@@ -11,6 +11,8 @@ export interface AccountTable {
   first_name: string | null;
   last_name: string | null;
   created: number;
+  /** Set while the operator has the account disabled: its logins, credentials and sessions are refused. */
+  disabled_at: number | null;
 }
 
 export interface ApiCredentialTable {
@@ -247,7 +249,10 @@ export interface IdempotencyKeyTable {
 
 export type UsageKind = "CALL" | "TEXT";
 
-/** One charge in the append-only usage ledger. Credits in ten-thousandths. */
+/**
+ * One charge in the append-only usage ledger. Credits in ten-thousandths. It outlives what it
+ * charged: a deleted call or text leaves call_id / text_id null, a deleted account its bare id.
+ */
 export interface UsageChargeTable {
   id: Generated<number>;
   account_id: number;
@@ -284,6 +289,8 @@ export interface CallRecordingTable {
   length_in_bytes: number | null;
   sha256: string | null;
   duration_ms: number | null;
+  /** SHA-256 hex of the file as uploaded (a WAV's, before it became the MP3): a repeated upload is recognised by it. */
+  source_sha256: string | null;
 }
 
 /** A signed-in web console (src/services/console-sessions.ts). */

@@ -9,6 +9,7 @@ import { consoleSessions } from "./0006-console-sessions.js";
 import { loginThrottle } from "./0007-login-throttle.js";
 import { blobKeyIndexes } from "./0008-blob-key-indexes.js";
 import { callsAndTexts } from "./0009-calls-and-texts.js";
+import { operatorAccounts } from "./0010-operator-accounts.js";
 import { fleet } from "./0012-fleet.js";
 
 // Migrations are listed here, in order, rather than discovered on disk: the same list runs from
@@ -24,6 +25,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     "0007-login-throttle": loginThrottle,
     "0008-blob-key-indexes": blobKeyIndexes,
     "0009-calls-and-texts": callsAndTexts(dialect),
+    "0010-operator-accounts": operatorAccounts(dialect),
     "0012-fleet": fleet,
   };
   return { getMigrations: async () => migrations };
