@@ -337,7 +337,8 @@ withSettings(
         // No request to take a host from: links point at the configured public URL, else the default listen address.
         const publicBase = config.publicUrl ?? `http://${config.host}:${config.port}`;
         // If this fails the call stays charged: run again with the same --external-id to attach only.
-        const recording = await services.recordings.attach(call.id, name, fs.createReadStream(file), publicBase);
+        // The same file again (a retried hook) answers the recording attached the first time.
+        const { recording } = await services.recordings.attach(call.id, name, fs.createReadStream(file), publicBase);
         return { call, recording };
       },
       ({ call, recording }) =>

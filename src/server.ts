@@ -6,6 +6,7 @@ import { adminAccountRoutes } from "./admin/accounts.js";
 import { adminBillingRoutes } from "./admin/billing.js";
 import { adminCallRoutes } from "./admin/calls.js";
 import { adminLoginLockoutRoutes } from "./admin/login-lockouts.js";
+import { adminMediaRoutes } from "./admin/media.js";
 import { adminOutboxRoutes } from "./admin/outbox.js";
 import { adminTextRoutes } from "./admin/texts.js";
 import { requireAdminToken } from "./admin/bearer-auth.js";
@@ -119,7 +120,7 @@ export interface ServicePorts {
 /** The domain services on the given ports; the CLI uses them without any HTTP. */
 export function createServices({ database, blobs, config, authenticator: authenticatorOptions, now = Date.now, log = silentLog, metrics = new Metrics(), ...ports }: ServicePorts): Services {
   const converter = measuredConverter(ports.converter, metrics);
-  const accounts = new AccountService(database.db);
+  const accounts = new AccountService(database.db, blobs);
   const credentials = new ApiCredentialService(database.db);
   const authOptions = { ...defaultAuthenticatorOptions, ...authenticatorOptions };
   const loginThrottle = new LoginThrottle(database.db, authOptions, metrics, database.notices);
@@ -276,6 +277,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
       await admin.register(adminLoginLockoutRoutes, { loginThrottle: services.loginThrottle });
       await admin.register(adminBillingRoutes, { billing: services.billing });
       await admin.register(adminTextRoutes, { billing: services.billing, texts: services.texts });
+      await admin.register(adminMediaRoutes, { media: services.media, publicUrl: config.publicUrl });
       await admin.register(adminCallRoutes, {
         calls: services.calls,
         recordings: services.recordings,

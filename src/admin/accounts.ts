@@ -11,6 +11,7 @@ const AdminAccount = Type.Object({
   firstName: Type.Optional(Type.String()),
   lastName: Type.Optional(Type.String()),
   created: Type.Integer({ description: "unix milliseconds" }),
+  disabledAt: Type.Optional(Type.Integer({ description: "unix milliseconds; only while the account is disabled" })),
 });
 
 const PersonName = Name({ minLength: 1, maxLength: 255 });
@@ -70,6 +71,26 @@ export const adminAccountRoutes: FastifyPluginAsyncTypebox<{ accounts: AccountSe
     },
     async (request, reply) => {
       await accounts.setPassword(request.params.id, request.body.password);
+      return reply.code(204).send(undefined);
+    },
+  );
+
+  // Disabling refuses, from the next request on, the account's login, every API credential of it
+  // and its console sessions (which end). Both answer the account; repeating one changes nothing.
+  for (const [action, disabled] of [["disable", true], ["enable", false]] as const) {
+    app.post(
+      `/accounts/:id/${action}`,
+      { schema: { params: byId, response: { 200: AdminAccount, ...adminErrors } } },
+      async (request) => accounts.setDisabled(request.params.id, disabled),
+    );
+  }
+
+  // Everything of the account goes but its billing ledger (see AccountService.delete).
+  app.delete(
+    "/accounts/:id",
+    { schema: { params: byId, response: { 204: NoContent, ...adminErrors } } },
+    async (request, reply) => {
+      await accounts.delete(request.params.id);
       return reply.code(204).send(undefined);
     },
   );

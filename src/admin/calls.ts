@@ -5,11 +5,11 @@ import { callRecordingProperties } from "../api/call-recordings.js";
 import { BadRequest } from "../errors.js";
 import { publicBaseUrl } from "../http/public-url.js";
 import { isMultipart, readUpload, uploadRoutes } from "../http/uploads.js";
-import { IdParam, Name, errorRef } from "../http/schemas.js";
+import { IdParam, Name, NoContent, PagingQuery, errorRef, pageOf } from "../http/schemas.js";
 import type { CallRecordingService } from "../services/call-recordings.js";
 import { callResults, type CallResult as CallResultName } from "../services/actions.js";
 import type { CallService } from "../services/calls.js";
-import { Charge, ExternalId, adminErrors } from "./schemas.js";
+import { ActionListQuery, AdminPage, Charge, ExternalId, Millis, adminErrors } from "./schemas.js";
 
 const Call = Type.Object({
   id: Type.Integer(),
@@ -32,7 +32,6 @@ const Call = Type.Object({
   charge: Type.Optional(Type.Object({ minutes: Type.Integer(), ...Charge.properties })),
 });
 
-const Millis = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: "unix milliseconds" });
 const CallResult = Type.Unsafe<CallResultName>(Type.String({ enum: [...callResults] }));
 
 const CallBody = Type.Object(
@@ -66,6 +65,7 @@ const CreateRecordingBody = Type.Object(
 );
 
 const Recording = Type.Object(callRecordingProperties);
+const AdminRecording = Type.Object({ ...callRecordingProperties, accountId: Type.Integer() });
 const recordingErrors = { ...adminErrors, 413: errorRef };
 
 /**
@@ -115,9 +115,65 @@ export const adminCallRoutes: FastifyPluginAsyncTypebox<AdminCallRouteOptions> =
   );
 
   app.get(
+    "/calls",
+    {
+      schema: {
+        description: "Calls of every account, or of one, newest first; the interval is on the call's start",
+        querystring: Type.Object(ActionListQuery),
+        response: { 200: AdminPage(Call), ...adminErrors },
+      },
+    },
+    async (request) => {
+      const { accountId, state, intervalBegin, intervalEnd } = request.query;
+      return calls.adminList({ accountId, state, intervalBegin, intervalEnd }, pageOf(request.query));
+    },
+  );
+
+  app.get(
     "/calls/:id",
     { schema: { params: Type.Object({ id: IdParam }), response: { 200: Call, ...adminErrors } } },
     async (request) => calls.adminCall(request.params.id),
+  );
+
+  // The call with its recordings and their audio; its charge stays in the ledger.
+  app.delete(
+    "/calls/:id",
+    { schema: { params: Type.Object({ id: IdParam }), response: { 204: NoContent, ...adminErrors } } },
+    async (request, reply) => {
+      await calls.delete(request.params.id);
+      return reply.code(204).send(undefined);
+    },
+  );
+
+  app.get(
+    "/recordings",
+    {
+      schema: {
+        description: "Recordings of every account, or of one account or call, newest first",
+        querystring: Type.Object({ accountId: Type.Optional(IdParam), callId: Type.Optional(IdParam), ...PagingQuery }),
+        response: { 200: AdminPage(AdminRecording), ...adminErrors },
+      },
+    },
+    async (request) => {
+      const { accountId, callId } = request.query;
+      return recordings.adminList({ accountId, callId }, pageOf(request.query), publicBaseUrl(request, publicUrl));
+    },
+  );
+
+  app.get(
+    "/recordings/:id",
+    { schema: { params: Type.Object({ id: IdParam }), response: { 200: AdminRecording, ...adminErrors } } },
+    async (request) => recordings.adminGet(request.params.id, publicBaseUrl(request, publicUrl)),
+  );
+
+  // The recording and its MP3; the call and its charge stay.
+  app.delete(
+    "/recordings/:id",
+    { schema: { params: Type.Object({ id: IdParam }), response: { 204: NoContent, ...adminErrors } } },
+    async (request, reply) => {
+      await recordings.delete(request.params.id);
+      return reply.code(204).send(undefined);
+    },
   );
 
   // The platform's report of a sent call's outcome: the first charges the call, a repeat answers
@@ -138,7 +194,7 @@ export const adminCallRoutes: FastifyPluginAsyncTypebox<AdminCallRouteOptions> =
           params: Type.Object({ callId: IdParam }),
           // JSON creates a recording in progress; multipart (name and file, in either order) attaches a finished one.
           body: { content: { "application/json": { schema: CreateRecordingBody } } },
-          response: { 201: Recording, ...recordingErrors },
+          response: { 200: Recording, 201: Recording, ...recordingErrors },
         },
         onRequest: requireContentType(
           ["application/json", "multipart/form-data"],
@@ -158,7 +214,9 @@ export const adminCallRoutes: FastifyPluginAsyncTypebox<AdminCallRouteOptions> =
           await recordings.discardAudio(audio);
           throw new BadRequest("the field name is required");
         }
-        return reply.code(201).send(await recordings.attachAudio(callId, fields.name, audio, base));
+        // The same file under the same name again is a retry: the first recording, 200.
+        const { recording, created } = await recordings.attachAudio(callId, fields.name, audio, base);
+        return reply.code(created ? 201 : 200).send(recording);
       },
     );
 

@@ -1,13 +1,12 @@
 import { Type, type Static } from "@sinclair/typebox";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { BadRequest } from "../errors.js";
-import { IdParam, Name } from "../http/schemas.js";
+import { IdParam, Name, NoContent, pageOf } from "../http/schemas.js";
 import { textResults, type TextResult as TextResultName } from "../services/actions.js";
 import type { BillingService } from "../services/billing.js";
 import type { TextService } from "../services/texts.js";
-import { Charge, ExternalId, adminErrors } from "./schemas.js";
+import { ActionListQuery, AdminPage, Charge, ExternalId, Millis, adminErrors } from "./schemas.js";
 
-const Millis = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: "unix milliseconds" });
 const TextResult = Type.Unsafe<TextResultName>(Type.String({ enum: [...textResults] }));
 
 const TextUsage = Type.Object({
@@ -76,6 +75,31 @@ export const adminTextRoutes: FastifyPluginAsyncTypebox<{ billing: BillingServic
       }
       const { text, created } = await texts.ingest(request.params.id, { ...body, fromNumber: body.fromNumber, toNumber: body.toNumber });
       return reply.code(created ? 201 : 200).send(text);
+    },
+  );
+
+  app.get(
+    "/texts",
+    {
+      schema: {
+        description: "Texts of every account, or of one, newest first; the interval is on when the text was created",
+        querystring: Type.Object(ActionListQuery),
+        response: { 200: AdminPage(Text), ...adminErrors },
+      },
+    },
+    async (request) => {
+      const { accountId, state, intervalBegin, intervalEnd } = request.query;
+      return texts.adminList({ accountId, state, intervalBegin, intervalEnd }, pageOf(request.query));
+    },
+  );
+
+  // The text; its charge stays in the ledger.
+  app.delete(
+    "/texts/:id",
+    { schema: { params: Type.Object({ id: IdParam }), response: { 204: NoContent, ...adminErrors } } },
+    async (request, reply) => {
+      await texts.delete(request.params.id);
+      return reply.code(204).send(undefined);
     },
   );
 

@@ -1,6 +1,8 @@
 import type { Kysely } from "kysely";
+import type { BlobStore } from "../blobs/blob-store.js";
 import { BadRequest, Conflict, NotFound } from "../errors.js";
 import type { AccountRow, Tables } from "../db/tables.js";
+import { deleteReleasedBlobs } from "./blob-sweeper.js";
 import { findPage, type Page, type PageRequest } from "./paging.js";
 import { hashPassword, verifyPassword } from "./passwords.js";
 
@@ -11,6 +13,8 @@ export interface Account {
   firstName?: string;
   lastName?: string;
   created: number;
+  /** While the operator has it disabled: since when. */
+  disabledAt?: number;
 }
 
 export interface NewAccount {
@@ -36,15 +40,25 @@ export function checkPassword(password: string): void {
 
 export class AccountService {
   private readonly passwordListeners: Array<(accountId: number) => void | Promise<void>> = [];
+  private readonly disabledListeners: Array<(accountId: number) => void | Promise<void>> = [];
 
   constructor(
     private readonly db: Kysely<Tables>,
+    private readonly blobs: BlobStore,
     private readonly now: () => number = Date.now,
   ) {}
 
   /** Called after a login password changes, so caches of earlier verifications drop it. */
   onPasswordChanged(listener: (accountId: number) => void | Promise<void>): void {
     this.passwordListeners.push(listener);
+  }
+
+  /**
+   * Called after an account is disabled or deleted, so caches of earlier verifications of its
+   * login and of every one of its credentials drop them.
+   */
+  onDisabled(listener: (accountId: number) => void | Promise<void>): void {
+    this.disabledListeners.push(listener);
   }
 
   async create(input: NewAccount): Promise<Account> {
@@ -98,6 +112,58 @@ export class AccountService {
     await Promise.all(this.passwordListeners.map((listener) => listener(id)));
   }
 
+  /**
+   * Disables the account: from now on its login, its API credentials and its console sessions are
+   * refused (the sessions are ended too), until it is enabled again. Disabling a disabled account
+   * changes nothing, nor does enabling an enabled one.
+   */
+  async setDisabled(id: number, disabled: boolean): Promise<Account> {
+    const row = await this.db.transaction().execute(async (tx) => {
+      const updated = await tx
+        .updateTable("account")
+        .set((eb) => ({ disabled_at: disabled ? eb.fn.coalesce("disabled_at", eb.val(this.now())) : null }))
+        .where("id", "=", id)
+        .returningAll()
+        .executeTakeFirst();
+      if (!updated) throw new NotFound(`account ${id} not found`);
+      if (disabled) await tx.deleteFrom("console_session").where("account_id", "=", id).execute();
+      return updated;
+    });
+    if (disabled) await Promise.all(this.disabledListeners.map((listener) => listener(id)));
+    return toAccount(row);
+  }
+
+  /**
+   * Deletes the account and everything of it: its credentials, caller IDs, media (with their
+   * renditions), calls, texts, recordings, outbox rows, console sessions, idempotency keys (all by
+   * the schema's cascades), its logins' throttle rows, and then the blobs of its media and
+   * recordings. Its billing ledger (usage_charge, credit_adjustment) is kept under the bare account
+   * id for the operator's books; the account's email and names are gone with it.
+   */
+  async delete(id: number): Promise<void> {
+    const blobKeys = await this.db.transaction().execute(async (tx) => {
+      const account = await tx.selectFrom("account").select("email").where("id", "=", id).executeTakeFirst();
+      if (!account) throw new NotFound(`account ${id} not found`);
+      const media = tx.selectFrom("media").select("id").where("account_id", "=", id);
+      const keys = await tx
+        .selectFrom("media")
+        .select("blob_key as key")
+        .where("account_id", "=", id)
+        .union(tx.selectFrom("media_rendition").select("blob_key as key").where("media_id", "in", media))
+        .union(tx.selectFrom("call_recording").select("blob_key as key").where("account_id", "=", id).where("blob_key", "is not", null).$narrowType<{ key: string }>())
+        .execute();
+      const credentials = await tx.selectFrom("api_credential").select("username").where("account_id", "=", id).execute();
+      const usernames = [account.email, ...credentials.map((c) => c.username)];
+      for (let i = 0; i < usernames.length; i += 500) {
+        await tx.deleteFrom("login_throttle").where("username", "in", usernames.slice(i, i + 500)).execute();
+      }
+      await tx.deleteFrom("account").where("id", "=", id).execute();
+      return keys.map((row) => row.key);
+    });
+    await Promise.all(this.disabledListeners.map((listener) => listener(id)));
+    await deleteReleasedBlobs(this.db, this.blobs, blobKeys);
+  }
+
   /** The account whose login this is, or undefined: unknown email and wrong password look alike. */
   async verifyLogin(email: string, password: string): Promise<Account | undefined> {
     const row = await this.db.selectFrom("account").selectAll().where("email", "=", normaliseEmail(email)).executeTakeFirst();
@@ -106,7 +172,8 @@ export class AccountService {
       await verifyPassword(password, dummyHash);
       return undefined;
     }
-    return (await verifyPassword(password, row.password_hash)) ? toAccount(row) : undefined;
+    // The password is checked first, so a disabled account takes as long as any other.
+    return (await verifyPassword(password, row.password_hash)) && row.disabled_at === null ? toAccount(row) : undefined;
   }
 }
 
@@ -120,5 +187,6 @@ export function toAccount(row: AccountRow): Account {
     firstName: row.first_name ?? undefined,
     lastName: row.last_name ?? undefined,
     created: row.created,
+    disabledAt: row.disabled_at ?? undefined,
   };
 }

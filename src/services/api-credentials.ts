@@ -95,14 +95,16 @@ export class ApiCredentialService {
     if (!enabled) await this.revoked(id);
   }
 
-  /** The enabled credential this username and password belong to, or undefined. `db` may be a transaction. */
+  /** The enabled credential of an enabled account this username and password belong to, or undefined. `db` may be a transaction. */
   async verify(username: string, password: string, db: Kysely<Tables> = this.db): Promise<CredentialPrincipal | undefined> {
     const row = await db
       .selectFrom("api_credential")
-      .select(["id", "account_id", "password_digest", "enabled"])
-      .where("username", "=", username)
+      .innerJoin("account", "account.id", "api_credential.account_id")
+      .select(["api_credential.id", "api_credential.account_id", "api_credential.password_digest", "api_credential.enabled", "account.disabled_at"])
+      .where("api_credential.username", "=", username)
       .executeTakeFirst();
-    if (!row || !digestsEqual(sha256Hex(password), row.password_digest) || !row.enabled) return undefined;
+    // A credential of a disabled account is refused like a disabled credential.
+    if (!row || !digestsEqual(sha256Hex(password), row.password_digest) || !row.enabled || row.disabled_at !== null) return undefined;
     return { accountId: row.account_id, credentialId: row.id };
   }
 

@@ -61,8 +61,8 @@ export class Authenticator {
     this.options = { ...defaultAuthenticatorOptions, ...options };
     credentials.onRevoked((id) => this.revoked({ kind: "credentialRevoked", id }));
     accounts.onPasswordChanged((accountId) => this.revoked({ kind: "passwordChanged", accountId }));
-    // An account disabled or deleted: `this.revoked({ kind: "accountRevoked", accountId })` forgets
-    // its login and every credential on every node.
+    // An account disabled or deleted: its login and every credential of it, on every node.
+    accounts.onDisabled((accountId) => this.revoked({ kind: "accountRevoked", accountId }));
     notices.subscribe(
       (notice) => this.apply(notice),
       () => this.forget(() => true),
@@ -112,7 +112,11 @@ export class Authenticator {
   private verifyOnce(key: string, username: string, password: string): Promise<Principal> {
     let pending = this.inflight.get(key);
     if (!pending) {
-      pending = this.verifyAndCache(key, username, password).finally(() => this.inflight.delete(key));
+      const started: Promise<Principal> = this.verifyAndCache(key, username, password).finally(() => {
+        // A revocation may have replaced it meanwhile (see forget).
+        if (this.inflight.get(key) === started) this.inflight.delete(key);
+      });
+      pending = started;
       this.inflight.set(key, pending);
     }
     return pending;
@@ -150,6 +154,9 @@ export class Authenticator {
 
   private forget(matches: (principal: Principal) => boolean): void {
     this.generation++;
+    // A verification under way may have read the database before the revocation: a request from
+    // now on must not take its answer, so it starts its own.
+    this.inflight.clear();
     for (const [key, entry] of this.cache) if (matches(entry.principal)) this.cache.delete(key);
   }
 }

@@ -22,6 +22,21 @@ export function assertUploadInTime(startedAt: number, now: number): void {
   }
 }
 
+/**
+ * Deletes the blobs of rows just deleted (after their transaction committed), unless some row
+ * still references one. A blob whose delete fails is an unreferenced blob like one a crash leaves,
+ * and the sweeper removes it once it is older than its grace; so a failure here only delays that.
+ */
+export async function deleteReleasedBlobs(db: Kysely<Tables>, blobs: BlobStore, keys: string[]): Promise<void> {
+  for (let i = 0; i < keys.length; i += 500) {
+    const batch = keys.slice(i, i + 500);
+    const referenced = await referencedBlobKeys(db, batch);
+    for (const key of batch) {
+      if (!referenced.has(key)) await blobs.delete(key).catch(() => {});
+    }
+  }
+}
+
 /** The part of a pino logger the sweeper uses. What it removes was left by a crash: worth a warning. */
 export interface SweepLog {
   warn(details: object, message: string): void;

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import type { Insertable, Kysely } from "kysely";
 import type { Converter } from "../audio/audio-converter.js";
@@ -9,7 +9,8 @@ import type { CallRecordingRow, CallRecordingState, CallRecordingTable, Tables }
 import { BadRequest, Conflict, NotFound, PayloadTooLarge } from "../errors.js";
 import { secondsSince, type Metrics } from "../metrics.js";
 import type { BinaryFile } from "../http/binary-response.js";
-import { assertUploadInTime } from "./blob-sweeper.js";
+import { assertUploadInTime, deleteReleasedBlobs } from "./blob-sweeper.js";
+import { findPage, type Page, type PageRequest } from "./paging.js";
 
 export interface CallRecording {
   id: number;
@@ -25,14 +26,20 @@ export interface CallRecording {
   state: CallRecordingState;
 }
 
+/** A recording as the operator sees it: with the account it belongs to. */
+export type AdminCallRecording = CallRecording & { accountId: number };
+
 type RecordingRow = CallRecordingRow & { campaign_id: number | null };
 
-/** A recording's MP3, stored and not yet part of any recording. */
-/** `startedAt`: when its put began; the row must follow in time (assertUploadInTime). */
-export type StoredAudio = StoredBlob & { durationMs: number; startedAt: number };
+/**
+ * A recording's MP3, stored and not yet part of any recording. `startedAt`: when its put began;
+ * the row must follow in time (assertUploadInTime). `sourceSha256`: the digest of the file as
+ * uploaded (a WAV's, before it became this MP3).
+ */
+export type StoredAudio = StoredBlob & { durationMs: number; startedAt: number; sourceSha256: string };
 
 function audioColumns(audio: StoredAudio) {
-  return { blob_key: audio.key, length_in_bytes: audio.size, sha256: audio.sha256, duration_ms: audio.durationMs };
+  return { blob_key: audio.key, length_in_bytes: audio.size, sha256: audio.sha256, duration_ms: audio.durationMs, source_sha256: audio.sourceSha256 };
 }
 
 export class CallRecordingService {
@@ -97,21 +104,32 @@ export class CallRecordingService {
   }
 
   /** A finished recording of a call, with its audio; CLI ingest streams the file from disk. */
-  async attach(callId: number, name: string, file: BlobSource, publicBase: string): Promise<CallRecording> {
+  async attach(callId: number, name: string, file: BlobSource, publicBase: string): Promise<{ recording: CallRecording; created: boolean }> {
     return this.attachAudio(callId, name, await this.storeAudio(file), publicBase);
   }
 
-  /** A finished recording of a call, with audio already stored by `storeAudio`; removed if the recording cannot be created. */
-  async attachAudio(callId: number, name: string, audio: StoredAudio, publicBase: string): Promise<CallRecording> {
+  /**
+   * A finished recording of a call, with audio already stored by `storeAudio`; removed if the
+   * recording cannot be created. The same file under the same name again (a retried upload or
+   * ingest) answers the recording made the first time (`created` false); another file under a
+   * name the call already has is a 409.
+   */
+  async attachAudio(callId: number, name: string, audio: StoredAudio, publicBase: string): Promise<{ recording: CallRecording; created: boolean }> {
     let id: number;
     try {
       assertUploadInTime(audio.startedAt, this.now());
       id = await this.insert(callId, name, { state: "READY", ...audioColumns(audio) });
     } catch (error) {
       await this.discardAudio(audio);
+      if (error instanceof Conflict) {
+        const existing = await this.db.selectFrom("call_recording").select(["id", "state", "source_sha256"]).where("call_id", "=", callId).where("name", "=", name).executeTakeFirst();
+        if (existing?.state === "READY" && existing.source_sha256 === audio.sourceSha256) {
+          return { recording: toRecording(await this.operatorRow(existing.id), publicBase), created: false };
+        }
+      }
       throw error;
     }
-    return toRecording(await this.operatorRow(id), publicBase);
+    return { recording: toRecording(await this.operatorRow(id), publicBase), created: true };
   }
 
   /** Gives a recording that is not READY its audio, stored by `storeAudio` (removed if it cannot). */
@@ -154,14 +172,18 @@ export class CallRecordingService {
     const key = `recordings/${randomUUID()}.mp3`;
     const startedAt = this.now();
     let stored: StoredBlob;
+    let sourceSha256: string;
     let seconds: number | undefined;
     try {
       if (type.ext === "wav") {
-        const mp3 = await this.converter.wavToMp3(await readAll(body, maxBytes));
+        const wav = await readAll(body, maxBytes);
+        sourceSha256 = createHash("sha256").update(wav).digest("hex");
+        const mp3 = await this.converter.wavToMp3(wav);
         stored = await this.blobs.putAt(key, Readable.from([mp3]));
         seconds = await probeAudioDurationSeconds(mp3, "audio/mpeg");
       } else {
         stored = await this.blobs.putAt(key, body, { maxBytes });
+        sourceSha256 = stored.sha256;
         seconds = await probeAudioDurationSeconds(await this.blobs.get(key), "audio/mpeg");
       }
     } catch (error) {
@@ -174,7 +196,7 @@ export class CallRecordingService {
       throw new BadRequest("the recording is not a playable MP3 file");
     }
     this.options.metrics?.upload("recording", stored.size, secondsSince(receiving));
-    return { ...stored, durationMs: Math.round(seconds * 1000), startedAt };
+    return { ...stored, durationMs: Math.round(seconds * 1000), startedAt, sourceSha256 };
   }
 
   private now(): number {
@@ -199,6 +221,34 @@ export class CallRecordingService {
       .executeTakeFirst();
     if (!inserted) throw new Conflict(`call ${callId} already has a recording named "${name}"`);
     return inserted.id;
+  }
+
+  /** The operator's list of recordings of every account, newest first, by account and call if given. */
+  async adminList(filter: { accountId?: number; callId?: number }, page: PageRequest, publicBase: string): Promise<Page<AdminCallRecording>> {
+    let query = this.db.selectFrom("call_recording").innerJoin("call", "call.id", "call_recording.call_id");
+    if (filter.accountId !== undefined) query = query.where("call_recording.account_id", "=", filter.accountId);
+    if (filter.callId !== undefined) query = query.where("call_recording.call_id", "=", filter.callId);
+    return findPage(
+      this.db,
+      query,
+      page,
+      (q) => q.selectAll("call_recording").select("call.campaign_id").orderBy("call_recording.id", "desc"),
+      (row) => toAdminRecording(row, publicBase),
+    );
+  }
+
+  async adminGet(id: number, publicBase: string): Promise<AdminCallRecording> {
+    return toAdminRecording(await this.operatorRow(id), publicBase);
+  }
+
+  /**
+   * Deletes a recording and then its MP3. The call, and the usage it was charged, stay. An upload
+   * of its audio under way finds the row gone and removes what it stored.
+   */
+  async delete(id: number): Promise<void> {
+    const row = await this.db.deleteFrom("call_recording").where("id", "=", id).returning("blob_key").executeTakeFirst();
+    if (!row) throw new NotFound(`call recording ${id} not found`);
+    if (row.blob_key !== null) await deleteReleasedBlobs(this.db, this.blobs, [row.blob_key]);
   }
 
   /** The operator's "this recording failed". A READY recording has its audio and stays READY. */
@@ -266,6 +316,10 @@ function toRecording(row: RecordingRow, publicBase: string): CallRecording {
     mp3Url: `${publicBase}/v2/calls/recordings/${row.id}.mp3`,
     state: row.state,
   };
+}
+
+function toAdminRecording(row: RecordingRow, publicBase: string): AdminCallRecording {
+  return { ...toRecording(row, publicBase), accountId: row.account_id };
 }
 
 function mp3Of(row: RecordingRow): BinaryFile {

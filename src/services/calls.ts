@@ -3,6 +3,7 @@ import type { ActionState, CallRow, Tables } from "../db/tables.js";
 import { BadRequest, Conflict, NotFound } from "../errors.js";
 import { actionPage, actionStates, callResults, filteredActions, jsonOrNull, parseEnumList, parseLabels, parsedJson, type ActionFilter, type CallResult } from "./actions.js";
 import { checkUsageTime, chargeOf, ledgerColumnsOf, type BillingService, type UsageCharge } from "./billing.js";
+import { deleteReleasedBlobs } from "./blob-sweeper.js";
 import { settleDelivery } from "./call-outbox.js";
 import type { CallRecording, CallRecordingService } from "./call-recordings.js";
 import { creditsToNumber } from "./credits.js";
@@ -88,6 +89,14 @@ export interface Call {
   finalCallResult?: CallResult;
   records?: CallRecord[];
   agentCall: boolean;
+}
+
+/** The operator's filter of calls across accounts; the interval is on the call's start (unix ms, end exclusive). */
+export interface AdminCallFilter {
+  accountId?: number;
+  state?: ActionState;
+  intervalBegin?: number;
+  intervalEnd?: number;
 }
 
 export interface CallQuery extends Omit<ActionFilter, "states" | "results"> {
@@ -237,6 +246,35 @@ export class CallService {
     const row = await this.chargedRows(this.db).where("call.id", "=", callId).executeTakeFirst();
     if (!row) throw callNotFound(callId);
     return toAdminCall(row);
+  }
+
+  /** The operator's list of calls of every account (or one), newest first. */
+  async adminList(filter: AdminCallFilter, page: PageRequest): Promise<Page<AdminCall>> {
+    let filtered = this.db.selectFrom("call");
+    if (filter.accountId !== undefined) filtered = filtered.where("call.account_id", "=", filter.accountId);
+    if (filter.state !== undefined) filtered = filtered.where("call.state", "=", filter.state);
+    if (filter.intervalBegin !== undefined) filtered = filtered.where("call.start_time", ">=", filter.intervalBegin);
+    if (filter.intervalEnd !== undefined) filtered = filtered.where("call.start_time", "<", filter.intervalEnd);
+    const ids = filtered.select("call.id").orderBy("call.id", "desc").limit(page.limit).offset(page.offset);
+    const rows = await this.chargedRows(this.db).where("call.id", "in", ids).orderBy("call.id", "desc").execute();
+    const totalCount =
+      rows.length < page.limit && (rows.length > 0 || page.offset === 0) ? page.offset + rows.length : await boundedCount(this.db, filtered);
+    return { items: rows.map(toAdminCall), limit: page.limit, offset: page.offset, totalCount };
+  }
+
+  /**
+   * Deletes a call with its labels, recordings (and then their MP3s) and any delivery of it still
+   * queued. What it was charged stays in the ledger, no longer pointing at it.
+   */
+  async delete(callId: number): Promise<void> {
+    const blobKeys = await this.db.transaction().execute(async (trx) => {
+      const recordings = await trx.selectFrom("call_recording").select("blob_key").where("call_id", "=", callId).execute();
+      const deleted = await trx.deleteFrom("call").where("id", "=", callId).executeTakeFirst();
+      if (Number(deleted.numDeletedRows) === 0) throw callNotFound(callId);
+      await trx.deleteFrom("call_outbox").where("type", "in", ["call", "simulatedCallOutcome"]).where("action_id", "=", callId).execute();
+      return recordings.flatMap((row) => (row.blob_key === null ? [] : [row.blob_key]));
+    });
+    await deleteReleasedBlobs(this.db, this.recordings.blobs, blobKeys);
   }
 
   /** findCalls: newest first. */

@@ -45,6 +45,8 @@ export class ConsoleSessionService {
       .select("console_session.expires_at")
       .where("console_session.token_digest", "=", sha256Hex(token))
       .where("console_session.expires_at", ">", this.now())
+      // Disabling ends the account's sessions; this refuses one that a race let start meanwhile.
+      .where("account.disabled_at", "is", null)
       .executeTakeFirst();
     if (!row) return undefined;
     const { expires_at, ...account } = row;

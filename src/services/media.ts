@@ -17,7 +17,7 @@ import {
   mediaFormats,
   type MediaFormat,
 } from "./media-formats.js";
-import { assertUploadInTime } from "./blob-sweeper.js";
+import { assertUploadInTime, deleteReleasedBlobs } from "./blob-sweeper.js";
 import { findPage, type Page, type PageRequest } from "./paging.js";
 
 export interface Media {
@@ -149,6 +149,34 @@ export class MediaService {
       query = query.where(sql<boolean>`lower(name) like ${pattern} escape '\\'`);
     }
     return findPage(this.db, query, page, (q) => q.selectAll().orderBy("id"), (row) => toMedia(row, publicBase));
+  }
+
+  /** The operator's list of media of every account (or one), newest first. */
+  async adminList(filter: { accountId?: number }, page: PageRequest, publicBase: string): Promise<Page<Media>> {
+    let query = this.db.selectFrom("media");
+    if (filter.accountId !== undefined) query = query.where("account_id", "=", filter.accountId);
+    return findPage(this.db, query, page, (q) => q.selectAll().orderBy("id", "desc"), (row) => toMedia(row, publicBase));
+  }
+
+  async adminGet(id: number, publicBase: string): Promise<Media> {
+    const row = await this.db.selectFrom("media").selectAll().where("id", "=", id).executeTakeFirst();
+    if (!row) throw new NotFound(`media ${id} not found`);
+    return toMedia(row, publicBase);
+  }
+
+  /**
+   * Deletes a media file, its renditions and its place in the texts that carried it, and then
+   * their blobs: its URLs, the public one too, answer 404 from now on. A conversion of it under
+   * way cannot store its rendition (the row is gone) and removes what it wrote.
+   */
+  async delete(id: number): Promise<void> {
+    const blobKeys = await this.db.transaction().execute(async (trx) => {
+      const renditions = await trx.selectFrom("media_rendition").select("blob_key").where("media_id", "=", id).execute();
+      const deleted = await trx.deleteFrom("media").where("id", "=", id).returning("blob_key").executeTakeFirst();
+      if (!deleted) throw new NotFound(`media ${id} not found`);
+      return [deleted.blob_key, ...renditions.map((row) => row.blob_key)];
+    });
+    await deleteReleasedBlobs(this.db, this.blobs, blobKeys);
   }
 
   /** The file for `/media/{id}.{extension}`: the stored bytes, or a rendition in another audio format. */

@@ -226,6 +226,29 @@ export class TextService {
     return view!;
   }
 
+  /** The operator's list of texts of every account (or one), newest first; the interval is on `created`. */
+  async adminList(filter: { accountId?: number; state?: ActionState; intervalBegin?: number; intervalEnd?: number }, page: PageRequest): Promise<Page<AdminText>> {
+    let filtered = this.db.selectFrom("text");
+    if (filter.accountId !== undefined) filtered = filtered.where("text.account_id", "=", filter.accountId);
+    if (filter.state !== undefined) filtered = filtered.where("text.state", "=", filter.state);
+    if (filter.intervalBegin !== undefined) filtered = filtered.where("text.created", ">=", filter.intervalBegin);
+    if (filter.intervalEnd !== undefined) filtered = filtered.where("text.created", "<", filter.intervalEnd);
+    const ids = filtered.select("text.id").orderBy("text.id", "desc").limit(page.limit).offset(page.offset);
+    const rows = await this.chargedRows(this.db).where("text.id", "in", ids).orderBy("text.id", "desc").execute();
+    const totalCount =
+      rows.length < page.limit && (rows.length > 0 || page.offset === 0) ? page.offset + rows.length : await boundedCount(this.db, filtered);
+    return { items: await this.adminTexts(this.db, rows), limit: page.limit, offset: page.offset, totalCount };
+  }
+
+  /** Deletes a text (its labels, its links to media, any delivery still queued); its charge stays in the ledger. */
+  async delete(textId: number): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const deleted = await trx.deleteFrom("text").where("id", "=", textId).executeTakeFirst();
+      if (Number(deleted.numDeletedRows) === 0) throw textNotFound(textId);
+      await trx.deleteFrom("call_outbox").where("type", "in", ["text", "simulatedTextOutcome"]).where("action_id", "=", textId).execute();
+    });
+  }
+
   /** findTexts: newest first. */
   async find(accountId: number, query: TextQuery, page: PageRequest, publicBase: string): Promise<Page<Text>> {
     const filter: ActionFilter = {
