@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 import fs from "node:fs";
 import path from "node:path";
-import { Command, Option } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { AudioConverter } from "./audio/audio-converter.js";
 import { createBlobStore } from "./blobs/index.js";
 import { ConfigError, loadConfig, settings, type Config, type RawSettings, type SettingName } from "./config.js";
 import { prepareDataDir } from "./data-dir.js";
 import { sqliteFile, type Database } from "./db/database.js";
 import { rotateAdminToken } from "./admin-token.js";
-import type { DeliveryType } from "./db/tables.js";
+import type { ActionState, DeliveryType } from "./db/tables.js";
 import { ApiError } from "./errors.js";
 import { callResults, textResults, type CallResult, type TextResult } from "./services/actions.js";
 import type { BillingSummary } from "./services/billing.js";
@@ -18,6 +18,9 @@ import { openReachableDatabase, serve } from "./serve.js";
 import { createServices, type Services } from "./server.js";
 
 const program = new Command("switchboard").description("A self-hostable, CallFire API v2-compatible server");
+// Usage errors throw (CommanderError) instead of exiting 1, so every error gets its exit code below.
+// Set before any subcommand is added: each inherits it.
+program.exitOverride();
 
 /** Every setting is a flag too; its environment variable is the fallback. */
 function withSettings(command: Command, names: SettingName[]): Command {
@@ -138,6 +141,46 @@ withSettings(
       return { id, passwordChanged: true };
     },
     (result) => `password changed for account ${result.id}`,
+  ),
+);
+
+for (const [action, disabled] of [["disable", true], ["enable", false]] as const) {
+  withSettings(
+    account
+      .command(action)
+      .description(
+        disabled
+          ? "disable an account: its login, API credentials and console sessions are refused (running servers: at once on this node's requests, within 10 s elsewhere)"
+          : "enable a disabled account again",
+      )
+      .requiredOption("--id <id>", "account id")
+      .option("--json", "print JSON"),
+    storageSettings,
+  ).action(async (options: RawSettings & { json?: boolean; id: string }) =>
+    withServices(
+      options,
+      (services) => services.accounts.setDisabled(idArgument(options.id, "--id"), disabled),
+      (changed) => `account ${changed.id} (${changed.email}) is ${changed.disabledAt === undefined ? "enabled" : `disabled since ${new Date(changed.disabledAt).toISOString()}`}`,
+    ),
+  );
+}
+
+withSettings(
+  account
+    .command("delete")
+    .description("delete an account and everything of it (credentials, caller IDs, media, calls, texts, recordings, their files); its billing ledger is kept")
+    .requiredOption("--id <id>", "account id")
+    .option("--json", "print JSON"),
+  storageSettings,
+).action(async (options: RawSettings & { json?: boolean; id: string }) =>
+  withServices(
+    options,
+    async (services) => {
+      const id = idArgument(options.id, "--id");
+      await services.accounts.delete(id);
+      return { id, deleted: true };
+    },
+    (result) => `deleted account ${result.id}`,
   ),
 );
 
@@ -377,10 +420,214 @@ withSettings(
   ),
 );
 
+const actionStates: ActionState[] = ["READY", "SELECTED", "FINISHED"];
+
 withSettings(
-  program
-    .command("text")
-    .description("texts, as the operator's platform reports them")
+  callCommand
+    .command("list")
+    .description("list calls of every account (or one), newest first")
+    .option("--account-id <id>", "only this account's calls")
+    .addOption(new Option("--state <state>", "only calls in this state").choices(actionStates))
+    .option("--interval-begin <time>", "only calls that started at or after this time: unix milliseconds or ISO 8601")
+    .option("--interval-end <time>", "only calls that started before this time: unix milliseconds or ISO 8601")
+    .option("--limit <n>", "page size (1-1000)", "100")
+    .option("--offset <n>", "page offset", "0")
+    .option("--json", "print JSON"),
+  storageSettings,
+).action(async (options: RawSettings & ActionListOptions) =>
+  withServices(
+    options,
+    (services) => services.calls.adminList(actionFilter(options), pageArguments(options)),
+    (page) =>
+      [
+        `${page.totalCount} call(s)`,
+        ...page.items.map((c) =>
+          [c.id, c.accountId, c.fromNumber, c.toNumber, c.state, c.result ?? "-", c.startTime === undefined ? "-" : new Date(c.startTime).toISOString(), `${c.durationSeconds ?? 0} s`].join("\t"),
+        ),
+      ].join("\n"),
+  ),
+);
+
+withSettings(
+  callCommand.command("get").description("show a call of any account").requiredOption("--id <id>", "call id").option("--json", "print JSON"),
+  storageSettings,
+).action(async (options: RawSettings & { json?: boolean; id: string }) =>
+  withServices(
+    options,
+    (services) => services.calls.adminCall(idArgument(options.id, "--id")),
+    (c) =>
+      `call ${c.id} of account ${c.accountId}: ${c.fromNumber} -> ${c.toNumber}, ${c.state}${c.result ? ` ${c.result}` : ""}` +
+      (c.charge ? `, ${c.charge.minutes} minute(s), ${c.charge.credits} credit(s)` : ""),
+  ),
+);
+
+withSettings(
+  callCommand
+    .command("delete")
+    .description("delete a call with its recordings and their files (what it was charged stays in the ledger)")
+    .requiredOption("--id <id>", "call id")
+    .option("--json", "print JSON"),
+  storageSettings,
+).action(async (options: RawSettings & { json?: boolean; id: string }) =>
+  withServices(
+    options,
+    async (services) => {
+      const id = idArgument(options.id, "--id");
+      await services.calls.delete(id);
+      return { id, deleted: true };
+    },
+    (result) => `deleted call ${result.id}`,
+  ),
+);
+
+const recordingCommand = program.command("recording").description("call recordings");
+
+withSettings(
+  recordingCommand
+    .command("list")
+    .description("list recordings of every account (or of one account or call), newest first")
+    .option("--account-id <id>", "only this account's recordings")
+    .option("--call-id <id>", "only this call's recordings")
+    .option("--limit <n>", "page size (1-1000)", "100")
+    .option("--offset <n>", "page offset", "0")
+    .option("--json", "print JSON"),
+  [...storageSettings, "publicUrl"],
+).action(async (options: RawSettings & { json?: boolean; accountId?: string; callId?: string; limit: string; offset: string }) =>
+  withServices(
+    options,
+    (services) =>
+      services.recordings.adminList(
+        { accountId: optionalId(options.accountId, "--account-id"), callId: optionalId(options.callId, "--call-id") },
+        pageArguments(options),
+        publicBaseOf(options),
+      ),
+    (page) =>
+      [
+        `${page.totalCount} recording(s)`,
+        ...page.items.map((r) => [r.id, r.accountId, `call ${r.callId}`, r.name, r.state, `${r.lengthInSeconds ?? 0} s`, r.mp3Url].join("\t")),
+      ].join("\n"),
+  ),
+);
+
+withSettings(
+  recordingCommand.command("get").description("show a recording of any account").requiredOption("--id <id>", "recording id").option("--json", "print JSON"),
+  [...storageSettings, "publicUrl"],
+).action(async (options: RawSettings & { json?: boolean; id: string }) =>
+  withServices(
+    options,
+    (services) => services.recordings.adminGet(idArgument(options.id, "--id"), publicBaseOf(options)),
+    (r) => `recording ${r.id} "${r.name}" of call ${r.callId} (account ${r.accountId}): ${r.state}, ${r.lengthInSeconds ?? 0} s, ${r.mp3Url}`,
+  ),
+);
+
+withSettings(
+  recordingCommand
+    .command("delete")
+    .description("delete a recording and its file (the call and its charge stay)")
+    .requiredOption("--id <id>", "recording id")
+    .option("--json", "print JSON"),
+  storageSettings,
+).action(async (options: RawSettings & { json?: boolean; id: string }) =>
+  withServices(
+    options,
+    async (services) => {
+      const id = idArgument(options.id, "--id");
+      await services.recordings.delete(id);
+      return { id, deleted: true };
+    },
+    (result) => `deleted recording ${result.id}`,
+  ),
+);
+
+const mediaCommand = program.command("media").description("uploaded media files");
+
+withSettings(
+  mediaCommand
+    .command("list")
+    .description("list media of every account (or one), newest first")
+    .option("--account-id <id>", "only this account's media")
+    .option("--limit <n>", "page size (1-1000)", "100")
+    .option("--offset <n>", "page offset", "0")
+    .option("--json", "print JSON"),
+  [...storageSettings, "publicUrl"],
+).action(async (options: RawSettings & { json?: boolean; accountId?: string; limit: string; offset: string }) =>
+  withServices(
+    options,
+    (services) => services.media.adminList({ accountId: optionalId(options.accountId, "--account-id") }, pageArguments(options), publicBaseOf(options)),
+    (page) =>
+      [
+        `${page.totalCount} media file(s)`,
+        ...page.items.map((m) => [m.id, m.accountId, m.name, m.mediaType, `${m.lengthInBytes} bytes`, m.publicUrl].join("\t")),
+      ].join("\n"),
+  ),
+);
+
+withSettings(
+  mediaCommand
+    .command("delete")
+    .description("delete a media file, its converted copies and their files (its public URL then answers 404)")
+    .requiredOption("--id <id>", "media id")
+    .option("--json", "print JSON"),
+  storageSettings,
+).action(async (options: RawSettings & { json?: boolean; id: string }) =>
+  withServices(
+    options,
+    async (services) => {
+      const id = idArgument(options.id, "--id");
+      await services.media.delete(id);
+      return { id, deleted: true };
+    },
+    (result) => `deleted media ${result.id}`,
+  ),
+);
+
+const textCommand = program.command("text").description("texts, as the operator's platform reports them");
+
+withSettings(
+  textCommand
+    .command("list")
+    .description("list texts of every account (or one), newest first")
+    .option("--account-id <id>", "only this account's texts")
+    .addOption(new Option("--state <state>", "only texts in this state").choices(actionStates))
+    .option("--interval-begin <time>", "only texts created at or after this time: unix milliseconds or ISO 8601")
+    .option("--interval-end <time>", "only texts created before this time: unix milliseconds or ISO 8601")
+    .option("--limit <n>", "page size (1-1000)", "100")
+    .option("--offset <n>", "page offset", "0")
+    .option("--json", "print JSON"),
+  storageSettings,
+).action(async (options: RawSettings & ActionListOptions) =>
+  withServices(
+    options,
+    (services) => services.texts.adminList(actionFilter(options), pageArguments(options)),
+    (page) =>
+      [
+        `${page.totalCount} text(s)`,
+        ...page.items.map((t) => [t.id, t.accountId, t.fromNumber, t.toNumber, t.state, t.result ?? "-", new Date(t.created).toISOString()].join("\t")),
+      ].join("\n"),
+  ),
+);
+
+withSettings(
+  textCommand
+    .command("delete")
+    .description("delete a text (what it was charged stays in the ledger)")
+    .requiredOption("--id <id>", "text id")
+    .option("--json", "print JSON"),
+  storageSettings,
+).action(async (options: RawSettings & { json?: boolean; id: string }) =>
+  withServices(
+    options,
+    async (services) => {
+      const id = idArgument(options.id, "--id");
+      await services.texts.delete(id);
+      return { id, deleted: true };
+    },
+    (result) => `deleted text ${result.id}`,
+  ),
+);
+
+withSettings(
+  textCommand
     .command("outcome")
     .description("report how a sent text went: it is FINISHED and, if delivered, charged its segments, once")
     .requiredOption("--id <id>", "text id")
@@ -401,6 +648,43 @@ withSettings(
     (text) => `text ${text.id}: ${text.result}, ${text.charge?.texts ?? 0} text(s) charged, ${text.charge?.credits ?? 0} credit(s)`,
   ),
 );
+
+interface ActionListOptions {
+  json?: boolean;
+  accountId?: string;
+  state?: ActionState;
+  intervalBegin?: string;
+  intervalEnd?: string;
+  limit: string;
+  offset: string;
+}
+
+function actionFilter(options: ActionListOptions) {
+  return {
+    accountId: optionalId(options.accountId, "--account-id"),
+    state: options.state,
+    intervalBegin: options.intervalBegin === undefined ? undefined : timeArgument(options.intervalBegin, "--interval-begin"),
+    intervalEnd: options.intervalEnd === undefined ? undefined : timeArgument(options.intervalEnd, "--interval-end"),
+  };
+}
+
+function pageArguments(options: { limit: string; offset: string }) {
+  return { limit: wholeNumber(options.limit, 1, 1000, "--limit"), offset: wholeNumber(options.offset, 0, 2 ** 31 - 1, "--offset") };
+}
+
+/** No request to take a host from: links point at the configured public URL, else the default listen address. */
+function publicBaseOf(options: RawSettings): string {
+  const config = loadConfig(options);
+  return config.publicUrl ?? `http://${config.host}:${config.port}`;
+}
+
+function idArgument(text: string, flag: string): number {
+  return wholeNumber(text, 1, Number.MAX_SAFE_INTEGER, flag);
+}
+
+function optionalId(text: string | undefined, flag: string): number | undefined {
+  return text === undefined ? undefined : idArgument(text, flag);
+}
 
 function missingDatabase(config: Config): ConfigError {
   const where = config.databaseUrl
@@ -437,8 +721,14 @@ function wholeNumber(text: string, min: number, max: number, flag: string): numb
   return value;
 }
 
+// Exit codes (README, "Exit codes"): 0 done; 2 a usage error, bad input or something not found;
+// 3 a conflict (the 409 of the same operation over HTTP); 1 anything else.
 program.parseAsync().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof ApiError) {
+  if (error instanceof CommanderError) {
+    // Commander printed its message (or the help) already.
+    process.exit(error.exitCode === 0 ? 0 : 2);
+  }
+  if (error instanceof ConfigError || (error instanceof ApiError && error.statusCode < 500)) {
     process.stderr.write(`switchboard: ${error.message}\n`);
     process.exit(error instanceof ApiError && error.statusCode === 409 ? 3 : 2);
   }
