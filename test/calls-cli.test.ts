@@ -55,9 +55,10 @@ describe("the switchboard billing and call commands", () => {
     expect(call.charge).toEqual({ minutes: 2, credits: 2, planCredits: 0, payAsYouGoCredits: 2 });
     expect(recording).toMatchObject({ id: 1, callId: 1, name: "tone", state: "READY", lengthInSeconds: 1, mp3Url: "http://127.0.0.1:8080/v2/calls/recordings/1.mp3" });
 
-    // A hook that runs again after a timeout is not charged twice; the recording is already there.
+    // A hook that runs again after a timeout succeeds with the same call and recording, charged once.
     const again = await runCli(args, env);
-    expect(again).toMatchObject({ code: 3, stderr: 'switchboard: call 1 already has a recording named "tone"\n' });
+    expect(again).toMatchObject({ code: 0, stderr: "" });
+    expect(JSON.parse(again.stdout)).toEqual({ call, recording });
 
     const config = loadConfig({ dataDir, logLevel: "silent" }, {});
     const database = openDatabase({ dataDir });
