@@ -120,17 +120,17 @@ export interface ServicePorts {
 /** The domain services on the given ports; the CLI uses them without any HTTP. */
 export function createServices({ database, blobs, config, authenticator: authenticatorOptions, now = Date.now, log = silentLog, metrics = new Metrics(), ...ports }: ServicePorts): Services {
   const converter = measuredConverter(ports.converter, metrics);
-  const accounts = new AccountService(database.db, blobs);
+  const accounts = new AccountService(database.db, database.dialect, blobs);
   const credentials = new ApiCredentialService(database.db);
   const authOptions = { ...defaultAuthenticatorOptions, ...authenticatorOptions };
   const loginThrottle = new LoginThrottle(database.db, authOptions, metrics, database.notices);
   const authenticator = new Authenticator(accounts, credentials, loginThrottle, authOptions, database.notices);
-  const media = new MediaService(database.db, blobs, converter, { maxBytes: config.mediaMaxBytes, now, metrics });
+  const media = new MediaService(database.db, blobs, converter, { maxBytes: config.mediaMaxBytes, dialect: database.dialect, now, metrics });
   const callerIds = new CallerIdService(database.db, database.dialect, config.callerIds, now, metrics);
   const outbox = new CallOutbox(database.db, database.dialect, now);
   const billing = new BillingService(database.db, database.dialect, config.defaultPlan, now);
   const recordings = new CallRecordingService(database.db, blobs, converter, { maxBytes: config.recordingMaxBytes, now, metrics });
-  const calls = new CallService(database.db, billing, recordings, now);
+  const calls = new CallService(database.db, database.dialect, billing, recordings, now);
   const texts = new TextService(database.db, billing, now);
   const callSender = new CallSender(database.db, billing, callerIds);
   const textSender = new TextSender(database.db, billing, callerIds);

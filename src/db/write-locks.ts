@@ -14,6 +14,17 @@ export async function takeSqliteWriteLock(tx: Transaction<Tables>, dialect: Dial
 }
 
 /**
+ * Locks rows about to be deleted together with what hangs off them, so nothing can be added
+ * under them meanwhile (a rendition of a media file, a recording of a call): its blob would be
+ * deleted with its row by the cascade, unseen, and left behind. PostgreSQL: FOR UPDATE, which an
+ * insert that references the row waits for (and then fails); SQLite: the single writer, at once.
+ */
+export async function lockForDeletion(tx: Transaction<Tables>, dialect: Dialect, table: "account" | "media" | "call", column: "id" | "account_id", value: number): Promise<void> {
+  if (dialect === "postgres") await tx.selectFrom(table).select("id").where(column, "=", value).forUpdate().execute();
+  else await takeSqliteWriteLock(tx, dialect);
+}
+
+/**
  * Runs the read-then-write transactions of one account one at a time; call it first. PostgreSQL
  * locks the account row (NO KEY UPDATE: inserts that reference the account still proceed); SQLite
  * has a single writer, taken at once.

@@ -1,7 +1,9 @@
 import type { Kysely } from "kysely";
 import type { BlobStore } from "../blobs/blob-store.js";
 import { BadRequest, Conflict, NotFound } from "../errors.js";
+import type { Dialect } from "../db/database.js";
 import type { AccountRow, Tables } from "../db/tables.js";
+import { lockForDeletion } from "../db/write-locks.js";
 import { deleteReleasedBlobs } from "./blob-sweeper.js";
 import { findPage, type Page, type PageRequest } from "./paging.js";
 import { hashPassword, verifyPassword } from "./passwords.js";
@@ -44,6 +46,7 @@ export class AccountService {
 
   constructor(
     private readonly db: Kysely<Tables>,
+    private readonly dialect: Dialect,
     private readonly blobs: BlobStore,
     private readonly now: () => number = Date.now,
   ) {}
@@ -142,6 +145,9 @@ export class AccountService {
    */
   async delete(id: number): Promise<void> {
     const blobKeys = await this.db.transaction().execute(async (tx) => {
+      // Nothing new of the account (a media file's rendition included) until it is gone.
+      await lockForDeletion(tx, this.dialect, "account", "id", id);
+      await lockForDeletion(tx, this.dialect, "media", "account_id", id);
       const account = await tx.selectFrom("account").select("email").where("id", "=", id).executeTakeFirst();
       if (!account) throw new NotFound(`account ${id} not found`);
       const media = tx.selectFrom("media").select("id").where("account_id", "=", id);

@@ -1,5 +1,7 @@
 import type { Kysely, Transaction } from "kysely";
+import type { Dialect } from "../db/database.js";
 import type { ActionState, CallRow, Tables } from "../db/tables.js";
+import { lockForDeletion } from "../db/write-locks.js";
 import { BadRequest, Conflict, NotFound } from "../errors.js";
 import { actionPage, actionStates, callResults, filteredActions, jsonOrNull, parseEnumList, parseLabels, parsedJson, type ActionFilter, type CallResult } from "./actions.js";
 import { checkUsageTime, chargeOf, ledgerColumnsOf, type BillingService, type UsageCharge } from "./billing.js";
@@ -113,6 +115,7 @@ type ChargedCallRow = CallRow & { credits: number | null; plan_credits: number |
 export class CallService {
   constructor(
     private readonly db: Kysely<Tables>,
+    private readonly dialect: Dialect,
     private readonly billing: BillingService,
     private readonly recordings: CallRecordingService,
     private readonly now: () => number = Date.now,
@@ -268,6 +271,8 @@ export class CallService {
    */
   async delete(callId: number): Promise<void> {
     const blobKeys = await this.db.transaction().execute(async (trx) => {
+      // No recording can be attached meanwhile: its MP3 would go unseen.
+      await lockForDeletion(trx, this.dialect, "call", "id", callId);
       const recordings = await trx.selectFrom("call_recording").select("blob_key").where("call_id", "=", callId).execute();
       const deleted = await trx.deleteFrom("call").where("id", "=", callId).executeTakeFirst();
       if (Number(deleted.numDeletedRows) === 0) throw callNotFound(callId);

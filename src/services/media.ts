@@ -5,7 +5,9 @@ import type { Converter } from "../audio/audio-converter.js";
 import { probeAudioDurationSeconds } from "../audio/probe.js";
 import type { BlobSource, BlobStore, StoredBlob } from "../blobs/blob-store.js";
 import { readAll, sniffUpload } from "../blobs/stream-head.js";
+import type { Dialect } from "../db/database.js";
 import type { MediaRow, Tables } from "../db/tables.js";
+import { lockForDeletion } from "../db/write-locks.js";
 import { BadRequest, NotFound } from "../errors.js";
 import { secondsSince, type Metrics } from "../metrics.js";
 import type { BinaryFile } from "../http/binary-response.js";
@@ -59,7 +61,7 @@ export class MediaService {
     /** Downloads stream straight from here, through the shared renderer. */
     readonly blobs: BlobStore,
     private readonly converter: Converter,
-    private readonly options: { maxBytes: number; now?: () => number; metrics?: Metrics },
+    private readonly options: { maxBytes: number; dialect: Dialect; now?: () => number; metrics?: Metrics },
   ) {}
 
   /**
@@ -171,6 +173,7 @@ export class MediaService {
    */
   async delete(id: number): Promise<void> {
     const blobKeys = await this.db.transaction().execute(async (trx) => {
+      await lockForDeletion(trx, this.options.dialect, "media", "id", id);
       const renditions = await trx.selectFrom("media_rendition").select("blob_key").where("media_id", "=", id).execute();
       const deleted = await trx.deleteFrom("media").where("id", "=", id).returning("blob_key").executeTakeFirst();
       if (!deleted) throw new NotFound(`media ${id} not found`);
