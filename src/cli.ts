@@ -150,7 +150,7 @@ for (const [action, disabled] of [["disable", true], ["enable", false]] as const
       .command(action)
       .description(
         disabled
-          ? "disable an account: its login, API credentials and console sessions are refused (running servers: at once on this node's requests, within 10 s elsewhere)"
+          ? "disable an account: its login, API credentials and console sessions are refused (running servers: at once on PostgreSQL, within 10 s on SQLite)"
           : "enable a disabled account again",
       )
       .requiredOption("--id <id>", "account id")

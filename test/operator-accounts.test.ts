@@ -1,4 +1,7 @@
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
+import { AudioConverter } from "../src/audio/audio-converter.js";
+import { loadConfig } from "../src/config.js";
+import { buildApp } from "../src/server.js";
 import { call, createTestAccount, describeEachDialect, startTestApp, type TestAccount, type TestApp } from "./support/app.js";
 import { testClock } from "./support/caller-ids.js";
 import { admin } from "./support/calls.js";
@@ -76,6 +79,38 @@ describeEachDialect("operator API: disabling and enabling accounts", (dialect) =
     clock.advance(500);
     expect(await access(alice)).toEqual([401, 401]);
     await admin(app, "POST", `/accounts/${alice.id}/enable`);
+  });
+
+  it("refuses a disabled account on another node as soon as it is told (PostgreSQL), and at most after its cache TTL", async () => {
+    const converter = new AudioConverter();
+    const other = await buildApp({
+      config: loadConfig({ dataDir: app.dataDir, logLevel: "silent" }, {}),
+      database: app.database,
+      blobs: app.blobs,
+      converter,
+      adminToken: "x".repeat(32),
+      authenticator: { now: clock.now, cacheTtlMs: 10_000 },
+    });
+    try {
+      const ask = async (auth: string) => (await other.app.inject({ method: "GET", url: "/v2/me/account", headers: { authorization: auth } })).statusCode;
+      expect([await ask(alice.login), await ask(alice.api)]).toEqual([200, 200]);
+      await admin(app, "POST", `/accounts/${alice.id}/disable`);
+      if (dialect === "postgres") {
+        const disabledAt = Date.now();
+        await vi.waitFor(async () => expect([await ask(alice.login), await ask(alice.api)]).toEqual([401, 401]), { timeout: 5_000, interval: 10 });
+        console.log(`operator: a disabled account was refused on the other node ${Date.now() - disabledAt} ms after the disable was answered`);
+      } else {
+        // Cached on the other node until its TTL passes.
+        expect(await ask(alice.api)).toBe(200);
+        clock.advance(10_001);
+        expect([await ask(alice.login), await ask(alice.api)]).toEqual([401, 401]);
+      }
+      expect(await ask(bob.api)).toBe(200);
+    } finally {
+      await admin(app, "POST", `/accounts/${alice.id}/enable`);
+      await other.app.close();
+      await converter.close();
+    }
   });
 
   it("answers an unknown account 404 and a malformed id 400, changing nothing", async () => {
