@@ -9,6 +9,8 @@ import type { Dialect } from "./columns.js";
 //   rows under the bare account id (no longer a foreign key; ids are never reused, see withId).
 // - call_recording.source_sha256: the SHA-256 of the uploaded file before any conversion, so a
 //   repeated upload of the same recording is recognised (a WAV is stored as the MP3 made of it).
+// - call_recording(created) and media(created): the retention sweep finds what is older than its
+//   limit without reading either table in full every hour.
 
 export function operatorAccounts(dialect: Dialect) {
   return {
@@ -18,6 +20,8 @@ export function operatorAccounts(dialect: Dialect) {
       // Every READY recording so far was stored as uploaded or converted from WAV; for an MP3 upload
       // the stored digest is the source's.
       await sql`update call_recording set source_sha256 = sha256`.execute(db);
+      await sql`create index call_recording_created on call_recording (created)`.execute(db);
+      await sql`create index media_created on media (created)`.execute(db);
       if (dialect === "postgres") await loosenLedgerPostgres(db);
       else await loosenLedgerSqlite(db);
     },
