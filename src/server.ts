@@ -39,7 +39,7 @@ import { registerDatabaseGauges } from "./http/database-gauges.js";
 import { installOperations } from "./http/operations.js";
 import { Metrics, measuredConverter } from "./metrics.js";
 import { installPartialResponses } from "./http/partial-responses.js";
-import { requestLogSerializers } from "./http/request-log.js";
+import { AccessLog, requestLogSerializers } from "./http/request-log.js";
 import { sharedSchemas } from "./http/schemas.js";
 import { refuseNulInJson, strictValidators } from "./http/validation.js";
 import { AccountService } from "./services/accounts.js";
@@ -184,6 +184,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
       stream: deps.logStream,
       serializers: requestLogSerializers,
     },
+    logController: new AccessLog(),
     bodyLimit,
     // request.protocol and request.host (links, served documents) and request.ip (logs) believe
     // X-Forwarded-* only from these peers.

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import FindMyWay, { type HTTPMethod } from "find-my-way";
 import { ApiError, ClientGone, MethodNotAllowed, NotFound, Unauthorized } from "../errors.js";
 import type { AuthenticatedApi, Metrics } from "../metrics.js";
+import { logCompleted } from "./request-log.js";
 import { namePattern } from "./schemas.js";
 import { discardUnreadBody } from "./unread-body.js";
 
@@ -84,7 +85,10 @@ export function installErrorHandling(app: FastifyInstance, metrics: Metrics): vo
  * a path parameter longer than its 100-character limit (a 10 KB caller id) or a malformed
  * percent-encoding. Both are the client's: 400.
  */
-export function renderFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+export function renderFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  // Fastify answers these before routing, where no onResponse runs: the access line is ours to write.
+  const start = performance.now();
+  reply.raw.once("finish", () => logCompleted(request, reply, performance.now() - start));
   const message =
     error.code === "FST_ERR_MAX_PARAM_LENGTH"
       ? "path parameter: must NOT have more than 100 characters"
