@@ -191,7 +191,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
     trustProxy: config.trustProxy,
     genReqId: requestIds(),
     forceCloseConnections: "idle",
-    schemaController: { compilersFactory: { buildValidator: strictValidators } },
+    schemaController: { compilersFactory: { buildValidator: strictValidators() } },
     schemaErrorFormatter: (errors, dataVar) => formatSchemaErrors(errors, dataVar),
     frameworkErrors: renderFrameworkError,
     clientErrorHandler: answerClientError,

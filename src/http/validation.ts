@@ -89,10 +89,18 @@ function nulIn(value: unknown, path: string): string | undefined {
 
 /**
  * Fastify's compiler factory with coercion off; query, path and header parts are converted first
- * (see above). Plugged in through `schemaController.compilersFactory.buildValidator`.
+ * (see above). Plugged in through `schemaController.compilersFactory.buildValidator`, one per app:
+ * Fastify asks it for a compiler in each of the app's ~60 plugin contexts, and the pool gives
+ * those with the same shared schemas the same Ajv (as Fastify's own factory does). A pool per
+ * call built a fresh Ajv each time, compiling its meta-schema and every shared schema again: half
+ * of the server's start-up CPU.
  */
-export const strictValidators: ValidatorFactory = (externalSchemas) => {
-  const compile = AjvCompiler()(externalSchemas, { customOptions: { coerceTypes: false, useDefaults: true, removeAdditional: false } });
+export function strictValidators(): ValidatorFactory {
+  const pool = AjvCompiler();
+  return (externalSchemas) => strictCompiler(pool(externalSchemas, { customOptions: { coerceTypes: false, useDefaults: true, removeAdditional: false } }));
+}
+
+function strictCompiler(compile: ReturnType<ReturnType<typeof AjvCompiler>>): ReturnType<ValidatorFactory> {
   return (route) => {
     const validate = compile(route);
     if (route.httpPart === undefined || route.httpPart === "body") return validate;
@@ -110,4 +118,4 @@ export const strictValidators: ValidatorFactory = (externalSchemas) => {
     validateStrings.errors = validate.errors;
     return validateStrings as unknown as typeof validate;
   };
-};
+}
