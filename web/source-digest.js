@@ -4,25 +4,33 @@ import path from "node:path";
 
 // What a build of the web pages was made from: every file under web/ and docs/, the README
 // (rendered as a page, with the screenshots in docs/) and the lockfile (library versions). The
-// test suite rebuilds the pages when the digest kept in dist/web no longer matches.
+// build (web/build-when-stale.js, which `npm start` and the test suite run) rebuilds the pages
+// only when the digest kept in dist/web no longer matches. Plain JavaScript (typed by
+// source-digest.d.ts) so that it runs before anything is compiled.
 
 const projectRoot = path.resolve(import.meta.dirname, "..");
 
 export const webBuildDir = path.join(projectRoot, "dist", "web");
 export const digestFile = path.join(webBuildDir, ".source-digest");
 
-function filesUnder(folder: string): string[] {
+/** @param {string} folder */
+function filesUnder(folder) {
   const dir = path.join(projectRoot, folder);
   if (!fs.existsSync(dir)) return [];
-  return (fs.readdirSync(dir, { recursive: true }) as string[])
+  return /** @type {string[]} */ (fs.readdirSync(dir, { recursive: true }))
     .map((file) => path.join(folder, file))
     .filter((file) => fs.statSync(path.join(projectRoot, file)).isFile());
 }
 
-export function webSourceDigest(): string {
+export function webSourceDigest() {
   const hash = createHash("sha256");
   for (const file of [...filesUnder("web"), ...filesUnder("docs"), "README.md", "package-lock.json"].sort()) {
     hash.update(`${file}\0`).update(fs.readFileSync(path.join(projectRoot, file))).update("\0");
   }
   return hash.digest("hex");
+}
+
+/** True when dist/web was built from the sources as they are now. */
+export function webBuildIsCurrent() {
+  return fs.existsSync(digestFile) && fs.readFileSync(digestFile, "utf8").trim() === webSourceDigest();
 }
