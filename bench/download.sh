@@ -8,7 +8,7 @@
 # The Switchboard servers run with --trace-gc (one log line per GC, negligible next to 50 MiB
 # responses; TRACE_GC=0 turns it off) so the table can show V8 mark-compacts per second.
 #
-# The machine may be shared: every measured run first waits (up to 10 min) until processes outside
+# The machine may be shared: every measured run first waits (up to BENCH_QUIET_WAIT s) until processes outside
 # this benchmark use at most 10% of a core, and is repeated (up to 3 times) if they used more than
 # 15% during it; the "other CPU" column shows what they used in the run that counts. Runs are
 # interleaved (every server once per round).

@@ -4,7 +4,7 @@
 # samples the server's VmRSS every 20 ms before, during and after. Each run starts a fresh server
 # pinned to core 0 (curl and the sampler on core 1), warms it up with a 1 MiB upload and download,
 # then measures. It checks the upload (200 and {"id":…}) and that the downloaded bytes hash the same.
-# The machine may be shared: each upload first waits (up to 10 min) until processes outside this
+# The machine may be shared: each upload first waits (up to BENCH_QUIET_WAIT s) until processes outside this
 # benchmark use at most 10% of a core (bench/foreign-cpu.mjs); RSS hardly depends on it, time does.
 #
 #   bash bench/upload-memory.sh [runs] [size-MiB]
