@@ -35,6 +35,7 @@ nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 npm run build --silent
 
 . bench/lib.sh
+. bench/report.sh
 chmod 755 "$work"
 
 
@@ -53,7 +54,7 @@ start_switchboard() {
   port=$(free_port)
   out="$work/$name.out"
   (SWITCHBOARD_MEDIA_MAX_BYTES=$(( (size_mib + 10) * 1024 * 1024 )) \
-    exec taskset -c 0 node "${node_flags[@]}" dist/src/cli.js serve --port "$port" --data-dir "$work/$name-data" --log-level warn) >"$out" 2>&1 &
+    exec taskset -c 0 node "${node_flags[@]}" dist/src/cli.js serve --port "$port" --data-dir "$work/$name-data") >"$out" 2>&1 &
   spid[$name]=$!
   pids+=("${spid[$name]}")
   wait_for "http://127.0.0.1:$port/healthz"
@@ -149,6 +150,7 @@ run() {
 }
 
 declare -A res
+load0=$(machine_load)
 for c in $conns_list; do
   for name in "${names[@]}"; do   # warm-up: JIT, page cache, TCP windows
     taskset -c 1 wrk -t1 -c"$c" -d2s --timeout 60s -H "Authorization: Basic ${auth[$name]}" "${url[$name]}" >/dev/null
@@ -187,10 +189,12 @@ for c in $conns_list; do
 done
 echo
 echo "ratios, median of the per-round ratios (min–max):"
+load="$load0, $(machine_load)"
 for c in $conns_list; do
-  read -r m lo hi < <(ratio sb nginx "$c")
-  verdict=$(awk -v m="$m" 'BEGIN {print (m >= 50) ? "met" : "NOT met"}')
-  printf 'c%-3s switchboard / nginx: %5.1f%% (%s–%s%%)  target >= 50%%: %s\n' "$c" "$m" "$lo" "$hi" "$verdict"
-  read -r m lo hi < <(ratio bare nginx "$c")
-  printf 'c%-3s bare node:http / nginx: %5.1f%% (%s–%s%%)   switchboard / bare node:http: %s%%\n' "$c" "$m" "$lo" "$hi" "$(ratio sb bare "$c" | cut -d' ' -f1)"
+  read -r m lo hi < <(STATS_DECIMALS=2 ratio sb nginx "$c")
+  m=$(awk -v v="$m" 'BEGIN {printf "%.2f", v / 100}'); lo=$(awk -v v="$lo" 'BEGIN {printf "%.2f", v / 100}'); hi=$(awk -v v="$hi" 'BEGIN {printf "%.2f", v / 100}')
+  printf 'c%-3s switchboard / nginx: %s (%s–%s)  target >= 0.85: %s\n' "$c" "$m" "$lo" "$hi" "$(met "$m" ">=" 0.85)"
+  read -r b _ _ < <(ratio bare nginx "$c")
+  printf 'c%-3s bare node:http / nginx: %s%%   switchboard / bare node:http: %s%%\n' "$c" "$b" "$(ratio sb bare "$c" | cut -d' ' -f1)"
+  bench_row "GET /v2/media/{id}.wav, ${size_mib} MiB, $c connection(s): MiB/s" "$(col sb "$c" 1 | cut -d' ' -f1)" "nginx sendfile $(col nginx "$c" 1 | cut -d' ' -f1)" "$m ($lo–$hi)" "≥ 0.85" "$(met "$m" ">=" 0.85)" "$load"
 done

@@ -11,9 +11,9 @@ bench_row() {
   echo "$line"
   if [ -n "${BENCH_MARKDOWN_OUT:-}" ]; then echo "$line" >>"$BENCH_MARKDOWN_OUT"; fi
 }
-# bench_section < TEXT → a section after the table (a heading line, then the text)
+# bench_section < MARKDOWN → a section after the table
 bench_section() {
-  if [ -n "${BENCH_MARKDOWN_OUT:-}" ]; then { echo; cat; echo; } >>"$BENCH_MARKDOWN_OUT"; else cat >/dev/null; fi
+  if [ -n "${BENCH_MARKDOWN_OUT:-}" ]; then { echo "<!-- bench-section -->"; cat; echo "<!-- /bench-section -->"; } >>"$BENCH_MARKDOWN_OUT"; else cat >/dev/null; fi
 }
 # machine_load → the 1-minute load average
 machine_load() { cut -d' ' -f1 /proc/loadavg; }

@@ -19,6 +19,7 @@ limit_bytes=$(( (size_mib + 10) * 1024 * 1024 ))   # SWITCHBOARD_MEDIA_MAX_BYTES
 npm run build --silent
 
 . bench/lib.sh
+. bench/report.sh
 
 now_ms() { date +%s%3N; }
 # rss_at FILE FROM TO → the highest RSS (KiB) sampled in [FROM, TO] ms; last_rss FILE BEFORE → the last sample before BEFORE.
@@ -31,10 +32,11 @@ node bench/make-wav.mjs "$work/warm.wav" $(( 1024 * 1024 )) 3
 big_sha=$(sha256sum "$work/big.wav" | cut -d' ' -f1)
 
 results=()
+load0=$(machine_load)
 for run in $(seq "$runs"); do
   port=$(free_port)
   data="$work/data-$run"
-  SWITCHBOARD_MEDIA_MAX_BYTES=$limit_bytes taskset -c 0 node dist/src/cli.js serve --port "$port" --data-dir "$data" --log-level warn >"$work/serve-$run.out" 2>&1 &
+  SWITCHBOARD_MEDIA_MAX_BYTES=$limit_bytes taskset -c 0 node dist/src/cli.js serve --port "$port" --data-dir "$data" >"$work/serve-$run.out" 2>&1 &
   server=$!
   pids+=("$server")
   wait_for "http://127.0.0.1:$port/healthz"
@@ -104,3 +106,5 @@ printf '%s\n' "${results[@]}" | awk '{print $4}' | sort -n | awk -v runs="$runs"
 printf '%s\n' "${results[@]}" | awk '{print $7}' | sort -n | awk '{v[NR] = $1} END {
     printf "upload throughput: median %.1f MiB/s (min %.1f, max %.1f)\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[1], v[NR]
   }'
+read -r med lo hi < <(stats $(printf '%s\n' "${results[@]}" | awk '{print $4}'))
+bench_row "POST /v2/media, ${size_mib} MiB: server RSS growth during the upload" "$med MiB ($lo–$hi, $runs runs)" "RSS before the upload $(stats $(printf '%s\n' "${results[@]}" | awk '{print $2}') | cut -d' ' -f1) MiB" "—" "< 64 MiB" "$(awk -v m="$hi" 'BEGIN {print (m < 64) ? "yes" : "no"}')" "$load0, $(machine_load)"
