@@ -2,7 +2,6 @@ import type { TSchema } from "@sinclair/typebox";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import swagger2openapi from "swagger2openapi";
 import { markSvg, wordmarkSvg } from "./brand.js";
 import { publicBaseUrl, publicLocation } from "./public-url.js";
 
@@ -96,10 +95,13 @@ export async function installContractDocuments(app: FastifyInstance, publicUrl: 
 
   let openapi: Promise<Record<string, unknown>> | undefined;
   const openapiFor = async (request: FastifyRequest) => {
-    openapi ??= swagger2openapi
-      // A JSON copy: the converter refuses objects shared between two places in the document.
-      .convertObj(JSON.parse(JSON.stringify(app.swagger())), { patch: true, warnOnly: true })
-      .then((r) => r.openapi as unknown as Record<string, unknown>);
+    // The converter is loaded on the first request for it: ~70 ms of CPU no start should pay.
+    openapi ??= import("swagger2openapi").then(({ default: swagger2openapi }) =>
+      swagger2openapi
+        // A JSON copy: the converter refuses objects shared between two places in the document.
+        .convertObj(JSON.parse(JSON.stringify(app.swagger())), { patch: true, warnOnly: true })
+        .then((r) => r.openapi as unknown as Record<string, unknown>),
+    );
     return { ...(await openapi), servers: [{ url: `${publicBaseUrl(request, publicUrl)}/v2` }] };
   };
 
