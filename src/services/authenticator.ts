@@ -93,20 +93,32 @@ export class Authenticator {
    * cache hit needs only its keyed hash, and `decode` runs only when the pair must be verified.
    */
   async authenticate(presented: string, decode: () => { username: string; password: string }): Promise<Principal> {
-    const key = hash("sha256", `${this.cacheSecret}\0${presented}`, "base64");
+    const principal = this.cached(presented, decode);
+    if (principal) return principal;
+    const { username, password } = decode();
+    return this.verifyOnce(this.cacheKey(presented), username, password);
+  }
+
+  /**
+   * The principal of a current cached verification of `presented`, without waiting for anything
+   * (the hot path: no promise); undefined when the pair must be verified (authenticate does).
+   */
+  cached(presented: string, decode: () => { username: string; password: string }): Principal | undefined {
+    const key = this.cacheKey(presented);
     const cached = this.cache.get(key);
     const now = this.options.now();
-    if (cached && cached.expiresAt > now) {
-      // Re-verify in the background before the entry expires, so a busy client never waits for
-      // scrypt; the entry is still trusted no longer than the TTL after its last verification.
-      if (cached.refreshAt <= now && !this.inflight.has(key)) {
-        const { username, password } = decode();
-        this.verifyOnce(key, username, password).catch(() => {});
-      }
-      return cached.principal;
+    if (!cached || cached.expiresAt <= now) return undefined;
+    // Re-verify in the background before the entry expires, so a busy client never waits for
+    // scrypt; the entry is still trusted no longer than the TTL after its last verification.
+    if (cached.refreshAt <= now && !this.inflight.has(key)) {
+      const { username, password } = decode();
+      this.verifyOnce(key, username, password).catch(() => {});
     }
-    const { username, password } = decode();
-    return this.verifyOnce(key, username, password);
+    return cached.principal;
+  }
+
+  private cacheKey(presented: string): string {
+    return hash("sha256", `${this.cacheSecret}\0${presented}`, "base64");
   }
 
   private verifyOnce(key: string, username: string, password: string): Promise<Principal> {
