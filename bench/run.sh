@@ -85,7 +85,7 @@ for name in "${selected[@]}"; do
   fi
   echo "   $name: $(( $(date +%s) - t0 )) s" >&2
   # A bench that writes no markdown of its own (calls.ts, credit-usage.ts) is shown by its output.
-  if [ ! -s "$out" ]; then { echo "<!-- bench-section -->"; cat "$log"; echo "<!-- /bench-section -->"; } >"$out"; fi
+  if [ ! -s "$out" ]; then { echo "<!-- bench-section -->"; echo '```text'; cat "$log"; echo '```'; echo "<!-- /bench-section -->"; } >"$out"; fi
   while IFS= read -r line; do rows+=("$line"); done < <(awk '/^<!-- bench-section -->$/ {s = 1; next} /^<!-- \/bench-section -->$/ {s = 0; next} !s && /^\|/' "$out")
   section=$(awk '/^<!-- bench-section -->$/ {s = 1; next} /^<!-- \/bench-section -->$/ {s = 0; print ""; next} s' "$out")
   [ -n "$(echo "$section" | tr -d '[:space:]')" ] && sections+=("### $name"$'\n'"$section")
