@@ -1,19 +1,20 @@
 // WAV <-> MP3 as pure, synchronous-CPU functions. They block for as long as the audio takes to
 // encode, so the server calls them through AudioConverter's worker threads, never directly.
 
-import { Mp3Encoder } from "@breezystack/lamejs";
 import { MPEGDecoder } from "mpg123-decoder";
 import wavefile from "wavefile";
+import { createMp3Encoder, type WasmMediaEncoder } from "wasm-media-encoders";
 import { BadRequest } from "../errors.js";
 import { firstFrame, lameInfoFrame, parseFrameHeader } from "./mp3-frames.js";
 
 const { WaveFile } = wavefile;
 
-/** The only sample rates MPEG-1/2/2.5 Layer III (and so lamejs) can encode. */
+/** The only sample rates MPEG-1/2/2.5 Layer III (and so LAME) can encode. */
 export const MP3_SAMPLE_RATES = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000];
 /** LAME delays its output by this many samples; recorded in the Info tag so decoders trim it. */
 const LAME_ENCODER_DELAY = 576;
-const CHUNK = 1152 * 16;
+/** Sample frames handed to LAME per call. */
+const CHUNK = 1152 * 64;
 
 // WAVE format tags wavefile can turn into 16-bit PCM: PCM, IEEE float, A-law, mu-law, IMA ADPCM.
 const DECODABLE_FORMATS = new Set([1, 3, 6, 7, 0x11]);
@@ -60,42 +61,61 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-export function wavToMp3(wavBytes: Uint8Array): Uint8Array {
+let encoder: Promise<WasmMediaEncoder<"audio/mpeg">> | undefined;
+
+/** The LAME build: instantiated once per thread, reconfigured for every file. */
+function mp3Encoder(): Promise<WasmMediaEncoder<"audio/mpeg">> {
+  encoder ??= createMp3Encoder();
+  return encoder;
+}
+
+export async function wavToMp3(wavBytes: Uint8Array): Promise<Uint8Array> {
   const wav = readWav(wavBytes);
-  const fmt = wav.fmt as Fmt;
+  const { sampleRate, numChannels } = wav.fmt as Fmt;
   // Below 8 kHz the only way to MP3 is upsampling, which multiplies the work and the memory.
-  if (fmt.sampleRate < MP3_SAMPLE_RATES[0]! || fmt.sampleRate > 192000) {
-    throw new BadRequest(`WAV sample rate ${fmt.sampleRate} Hz is not supported: use 8000 to 192000 Hz`);
+  if (sampleRate < MP3_SAMPLE_RATES[0]! || sampleRate > 192000) {
+    throw new BadRequest(`WAV sample rate ${sampleRate} Hz is not supported: use 8000 to 192000 Hz`);
   }
   // Expand companded/ADPCM samples first: toBitDepth on them rescales as if they were 8-bit PCM.
   const expand = ({ "8a": "fromALaw", "8m": "fromMuLaw", "4": "fromIMAADPCM" } as const)[wav.bitDepth];
   if (expand) wav[expand]();
   if (wav.bitDepth !== "16") wav.toBitDepth("16");
-  const rate = MP3_SAMPLE_RATES.find((r) => r >= fmt.sampleRate) ?? 48000;
-  if (rate !== fmt.sampleRate) wav.toSampleRate(rate);
-  const samples = wav.getSamples(false, Int16Array) as unknown as Int16Array | Int16Array[];
-  const [left, right] = Array.isArray(samples) ? samples : [samples];
-  if (!left) throw new BadRequest("WAV file contains no audio samples");
+  const bytes = (wav as unknown as { data: { samples: Uint8Array } }).data.samples;
+  // Interleaved 16-bit little-endian samples (the view needs an even offset, so copy if not).
+  const pcm = new Int16Array(bytes.byteOffset % 2 ? bytes.slice().buffer : bytes.buffer, bytes.byteOffset % 2 ? 0 : bytes.byteOffset, bytes.length >> 1);
+  const channels = numChannels as 1 | 2;
+  const frames = Math.floor(pcm.length / channels);
+  if (frames === 0) throw new BadRequest("WAV file contains no audio samples");
 
-  const encoder = new Mp3Encoder(right ? 2 : 1, rate, right ? 128 : 64);
+  // LAME resamples rates MP3 cannot carry to the next one it can (its own polyphase filter).
+  const rate = MP3_SAMPLE_RATES.find((r) => r >= sampleRate) ?? 48000;
+  const lame = await mp3Encoder();
+  lame.configure({ channels, sampleRate, bitrate: channels === 2 ? 128 : 64, outputSampleRate: rate as 44100 });
   const parts: Uint8Array[] = [];
-  for (let i = 0; i < left.length; i += CHUNK) {
-    parts.push(encoder.encodeBuffer(left.subarray(i, i + CHUNK), right?.subarray(i, i + CHUNK)));
+  const planes = Array.from({ length: channels }, () => new Float32Array(CHUNK));
+  for (let at = 0; at < frames; at += CHUNK) {
+    const n = Math.min(CHUNK, frames - at);
+    for (let c = 0; c < channels; c++) {
+      const plane = planes[c]!;
+      for (let i = 0, j = at * channels + c; i < n; i++, j += channels) plane[i] = pcm[j]! / 32768;
+    }
+    // The encoder's output buffer is reused by its next call: keep a copy.
+    parts.push(lame.encode(planes.map((p) => p.subarray(0, n))).slice());
   }
-  parts.push(encoder.flush());
-  // lamejs hands back Int8Arrays despite its typings; concat copies them into one Uint8Array.
+  parts.push(lame.finalize().slice());
   const audio = concat(parts);
 
   const first = parseFrameHeader(audio, 0);
-  if (!first) throw new Error("lamejs produced no MP3 frames");
-  let frames = 0;
-  for (let at = 0; at < audio.length; frames++) {
+  if (!first) throw new Error("LAME produced no MP3 frames");
+  let count = 0;
+  for (let at = 0; at < audio.length; count++) {
     const h = parseFrameHeader(audio, at);
-    if (!h) throw new Error(`lamejs produced an invalid MP3 frame at byte ${at}`);
+    if (!h) throw new Error(`LAME produced an invalid MP3 frame at byte ${at}`);
     at += h.frameLength;
   }
-  const padding = frames * first.samplesPerFrame - LAME_ENCODER_DELAY - left.length;
-  return concat([lameInfoFrame(audio, first, frames, LAME_ENCODER_DELAY, padding), audio]);
+  const samples = Math.round((frames * rate) / sampleRate);
+  const padding = count * first.samplesPerFrame - LAME_ENCODER_DELAY - samples;
+  return concat([lameInfoFrame(audio, first, count, LAME_ENCODER_DELAY, padding), audio]);
 }
 
 function toInt16(f: Float32Array): Int16Array {

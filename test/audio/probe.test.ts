@@ -22,7 +22,7 @@ describe("probeAudioDurationSeconds", () => {
 
   it("subtracts LAME encoder delay and padding, which music-metadata counts as audio", async () => {
     // At 8 kHz they add ~0.15 s; the Info tag says exactly how much.
-    const mp3 = wavToMp3(fixture("tone.wav"));
+    const mp3 = await wavToMp3(fixture("tone.wav"));
     expect(await probeAudioDurationSeconds(mp3)).toBeCloseTo(1, 3);
     expect(await probeAudioDurationSeconds(mp3.subarray(0))).toBeCloseTo(1, 3);
   });
