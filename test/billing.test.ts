@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, createTestAccount, describeEachDialect, startTestApp, type TestAccount, type TestApp } from "./support/app.js";
+import { backfillUsageDays } from "../src/db/migrations/0011-usage-days.js";
 import { admin, ingestCall } from "./support/calls.js";
 
 const day = 86_400_000;
@@ -281,6 +282,35 @@ describeEachDialect("billing", (dialect) => {
       const { status, json } = await call(app, "GET", `/v2/me/billing/credit-usage?${query}`, { auth: hank.api });
       expect(status).toBe(400);
       expect(json).toEqual({ httpStatusCode: 400, internalCode: 0, message });
+    });
+
+    it("sums exactly over intervals that do not start or end on a UTC day (day totals plus the partial days' ledger rows)", async () => {
+      const jan = await createTestAccount(app);
+      const base = Math.floor(clock / day) * day - 5 * day;
+      // Usage on both sides of each midnight, at the first and last millisecond of days too.
+      const reports = [
+        [base - 1, 1], [base, 2], [base + 1, 4], [base + day / 2, 8], [base + day - 1, 16], [base + day, 32],
+        [base + 2 * day + 7, 64], [base + 3 * day - 1, 128], [base + 4 * day + 3_600_000, 256],
+      ] as const;
+      for (const [time, count] of reports) {
+        expect((await admin(app, "POST", `/accounts/${jan.id}/texts`, { count, time })).status).toBe(201);
+      }
+      const bounds = [base - day, base - 1, base, base + 1, base + day / 2, base + day - 1, base + day, base + 2 * day + 8, base + 3 * day, base + 5 * day];
+      for (const begin of bounds) {
+        for (const end of bounds.filter((b) => b >= begin)) {
+          const texts = reports.filter(([time]) => time >= begin && time < end).reduce((n, [, count]) => n + count, 0);
+          expect(await creditUsage(jan, `intervalBegin=${begin}&intervalEnd=${end}`), `[${begin - base}, ${end - base})`).toMatchObject({ textsSent: texts, creditsUsed: texts });
+        }
+      }
+      expect(await creditUsage(jan, `intervalEnd=${base + day / 2}`)).toMatchObject({ textsSent: 7 });
+    });
+
+    it("keeps the day totals equal to the ledger's sums (what migration 0011's backfill computes)", async () => {
+      const db = app.database.db;
+      const kept = await db.selectFrom("usage_day").selectAll().orderBy("account_id").orderBy("day").execute();
+      expect(kept.length).toBeGreaterThan(3);
+      await backfillUsageDays(db);
+      expect(await db.selectFrom("usage_day").selectAll().orderBy("account_id").orderBy("day").execute()).toEqual(kept);
     });
 
     it("needs credentials", async () => {

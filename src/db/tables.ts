@@ -249,6 +249,16 @@ export interface IdempotencyKeyTable {
 
 export type UsageKind = "CALL" | "TEXT";
 
+/** An account's usage_charge sums for one UTC day, kept with each charge (migration 0011). */
+export interface UsageDayTable {
+  account_id: number;
+  /** floor(time / 86,400,000) of the charges it sums. */
+  day: number;
+  call_minutes: number;
+  texts: number;
+  credits: number;
+}
+
 /**
  * One charge in the append-only usage ledger. Credits in ten-thousandths. It outlives what it
  * charged: a deleted call or text leaves call_id / text_id null, a deleted account its bare id.
@@ -317,6 +327,7 @@ export interface Tables {
   credit_adjustment: CreditAdjustmentTable;
   call: CallTable;
   usage_charge: UsageChargeTable;
+  usage_day: UsageDayTable;
   call_recording: CallRecordingTable;
   console_session: ConsoleSessionTable;
   call_label: CallLabelTable;

@@ -151,23 +151,23 @@ export class BillingService {
     if (interval.intervalBegin !== undefined && interval.intervalBegin > intervalEnd) {
       throw new BadRequest(`intervalBegin (${interval.intervalBegin}) is after intervalEnd (${intervalEnd})`);
     }
-    // Served by the covering index usage_charge_account_time: no table rows are read, and the
-    // earliest time comes from the same range scan as the sums.
-    let query = this.db
+    const begin = interval.intervalBegin;
+    const sums = await usageIn(this.db, account.id, begin ?? earliestUsageTime, intervalEnd);
+    if (begin !== undefined) return { intervalBegin: begin, intervalEnd, ...sums };
+    // Backfilled usage may predate the account: the earliest of the two opens the interval.
+    const first = await this.db
       .selectFrom("usage_charge")
-      .select((eb) => [...usageSums(eb), eb.fn.min<number | string | null>("time").as("earliest")])
+      .select("time")
       .where("account_id", "=", account.id)
-      .where("time", "<", intervalEnd);
-    if (interval.intervalBegin !== undefined) query = query.where("time", ">=", interval.intervalBegin);
-    const sums = await query.executeTakeFirstOrThrow();
-    const earliest = sums.earliest === null ? account.created : Math.min(Number(sums.earliest), account.created);
-    return { intervalBegin: interval.intervalBegin ?? Math.min(earliest, intervalEnd), intervalEnd, ...usageOf(sums) };
+      .where("time", "<", intervalEnd)
+      .orderBy("time")
+      .limit(1)
+      .executeTakeFirst();
+    const earliest = first ? Math.min(Number(first.time), account.created) : account.created;
+    return { intervalBegin: Math.min(earliest, intervalEnd), intervalEnd, ...sums };
   }
 
-  /**
-   * The usage of each UTC day of the last `days`, today included, oldest first (what the web
-   * console charts): creditUsage's sums, grouped by day, over the same covering index.
-   */
+  /** The usage of each UTC day of the last `days`, today included, oldest first (what the web console charts). */
   async dailyCreditUsage(accountId: number, days: number): Promise<CreditUsage[]> {
     const end = startOfUtcDay(this.now()) + dayMs;
     const begin = end - days * dayMs;
@@ -283,6 +283,19 @@ export class BillingService {
           })
           .returning("id")
           .executeTakeFirstOrThrow();
+        const minutes = usage.kind === "CALL" ? usage.minutes : 0;
+        const texts = usage.kind === "TEXT" ? usage.texts : 0;
+        await trx
+          .insertInto("usage_day")
+          .values({ account_id: accountId, day: Math.floor(usage.time / dayMs), call_minutes: minutes, texts, credits })
+          .onConflict((c) =>
+            c.columns(["account_id", "day"]).doUpdateSet((eb) => ({
+              call_minutes: eb("usage_day.call_minutes", "+", minutes),
+              texts: eb("usage_day.texts", "+", texts),
+              credits: eb("usage_day.credits", "+", credits),
+            })),
+          )
+          .execute();
         return { id: inserted.id, charge: chargeOf({ credits, plan_credits: fromPlan, pay_as_you_go_credits: fromPayAsYouGo }) };
       };
       const remainingCredits = () => Math.max(0, plan.monthlyCredits - planUsed) + payAsYouGo;
@@ -326,7 +339,7 @@ export function checkUsageTime(time: number, field: string, now: number): void {
 }
 
 /** The ledger's sums: the covering index usage_charge_account_time holds every column they read. */
-function usageSums(eb: ExpressionBuilder<Tables, "usage_charge">) {
+function usageSums(eb: ExpressionBuilder<Tables, "usage_charge" | "usage_day">) {
   return [
     eb.fn.coalesce(eb.fn.sum<number>("call_minutes"), eb.lit(0)).as("minutes"),
     eb.fn.coalesce(eb.fn.sum<number>("texts"), eb.lit(0)).as("texts"),
@@ -334,16 +347,40 @@ function usageSums(eb: ExpressionBuilder<Tables, "usage_charge">) {
   ] as const;
 }
 
-/** The sums per UTC day (the day's number since the epoch) in [begin, end), from the index alone. */
+/** The account's day totals for days in [firstDay, endDay). */
+function dayTotals(db: Kysely<Tables>, accountId: number, firstDay: number, endDay: number) {
+  return db.selectFrom("usage_day").where("account_id", "=", accountId).where("day", ">=", firstDay).where("day", "<", endDay);
+}
+
+/** The day totals of the UTC days in [begin, end) (day-aligned), one row each: what the console charts. */
 export function dailyUsageIn(db: Kysely<Tables>, accountId: number, begin: number, end: number) {
-  const day = sql<number>`${sql.ref("time")} / ${sql.lit(dayMs)}`;
+  return dayTotals(db, accountId, begin / dayMs, end / dayMs).select(["day", "call_minutes as minutes", "texts", "credits"]);
+}
+
+/** The ledger's sums over [begin, end), from the covering index usage_charge_account_time. */
+function ledgerSums(db: Kysely<Tables>, accountId: number, begin: number, end: number) {
   return db
     .selectFrom("usage_charge")
-    .select((eb) => [...usageSums(eb), day.as("day")])
+    .select((eb) => usageSums(eb))
     .where("account_id", "=", accountId)
     .where("time", ">=", begin)
-    .where("time", "<", end)
-    .groupBy(day);
+    .where("time", "<", end);
+}
+
+/**
+ * The usage in [begin, end), exactly: the whole UTC days inside it from usage_day (one row a day),
+ * and the partial days at either end from the ledger (at most a day's rows each), in one query.
+ */
+export async function usageIn(db: Kysely<Tables>, accountId: number, begin: number, end: number): Promise<Omit<CreditUsage, "intervalBegin" | "intervalEnd">> {
+  const firstWholeDay = Math.ceil(begin / dayMs);
+  const endWholeDay = Math.floor(end / dayMs);
+  if (firstWholeDay >= endWholeDay) return usageOf(await ledgerSums(db, accountId, begin, end).executeTakeFirstOrThrow());
+  const parts = ledgerSums(db, accountId, begin, firstWholeDay * dayMs)
+    .unionAll(dayTotals(db, accountId, firstWholeDay, endWholeDay).select((eb) => usageSums(eb)))
+    .unionAll(ledgerSums(db, accountId, endWholeDay * dayMs, end));
+  const rows = await parts.execute();
+  const total = (key: "minutes" | "texts" | "credits") => rows.reduce((n, row) => n + Number(row[key]), 0);
+  return usageOf({ minutes: total("minutes"), texts: total("texts"), credits: total("credits") });
 }
 
 /** PostgreSQL sums bigints as numeric, which pg hands back as a string. */

@@ -10,6 +10,7 @@ import { loginThrottle } from "./0007-login-throttle.js";
 import { blobKeyIndexes } from "./0008-blob-key-indexes.js";
 import { callsAndTexts } from "./0009-calls-and-texts.js";
 import { operatorAccounts } from "./0010-operator-accounts.js";
+import { usageDays } from "./0011-usage-days.js";
 import { fleet } from "./0012-fleet.js";
 
 // Migrations are listed here, in order, rather than discovered on disk: the same list runs from
@@ -26,6 +27,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
     "0008-blob-key-indexes": blobKeyIndexes,
     "0009-calls-and-texts": callsAndTexts(dialect),
     "0010-operator-accounts": operatorAccounts(dialect),
+    "0011-usage-days": usageDays(dialect),
     "0012-fleet": fleet,
   };
   return { getMigrations: async () => migrations };
