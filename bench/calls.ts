@@ -22,13 +22,14 @@ import { WebhookCallTransport } from "../src/delivery/webhook-transport.js";
 import { buildApp, type Services } from "../src/server.js";
 import { callListQuery, type CallQuery } from "../src/services/calls.js";
 import { boundedCountQuery } from "../src/services/paging.js";
+import { backfillUsageDays } from "../src/db/migrations/0011-usage-days.js";
+import { seedCalls, year } from "./seed.js";
 
 const accountCalls = Number(process.env.BENCH_CALLS ?? 1_000_000);
 const otherCalls = Number(process.env.BENCH_OTHER_CALLS ?? 9_000_000);
 const otherAccounts = 9;
 const runs = 50;
 const postgresUrl = process.env.SWITCHBOARD_BENCH_DATABASE_URL;
-const year = 365 * 86_400_000;
 
 async function bench(dialect: "sqlite" | "postgres"): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "switchboard-bench-"));
@@ -124,36 +125,11 @@ async function bench(dialect: "sqlite" | "postgres"): Promise<void> {
 }
 
 /**
- * One statement per account on each dialect. The measured account's calls spread over a year:
- * 3 caller IDs, 9,000 numbers called, 50 campaigns (a tenth without one), batches of 1,000, 5%
- * inbound, results LA 70% / AM 15% / NO_ANS 7% / BUSY 5% / CARRIER_ERROR 3%, the newest 2,000
- * not finished, every 100th labelled "vip", and each finished one charged on the ledger.
+ * One statement per account on each dialect (bench/seed.ts): every 100th of the measured account's
+ * calls labelled "vip", and each finished one charged on the ledger.
  */
 async function seed(database: Database, accountId: number, others: number[], end: number): Promise<void> {
-  const columns = sql.raw(
-    "account_id, from_number, to_number, start_time, duration_seconds, campaign_id, created, state, inbound, batch_id, final_result, finish_time, modified",
-  );
-  const values = (account: number, count: number, i: string) => {
-    const step = Math.floor(year / count);
-    const created = `(${end - year} + ${i} * ${step})`;
-    const unfinished = `${i} >= ${count - 2000}`;
-    return sql.raw(
-      `${account}, '1213555000' || (${i} % 3), '1310555' || (1000 + ${i} % 9000), ${created}, 30 + ${i} % 200, ` +
-        `case when ${i} % 10 = 0 then null else ${i} % 50 end, ${created}, ` +
-        `case when ${unfinished} then (case when ${i} % 2 = 0 then 'READY' else 'SELECTED' end) else 'FINISHED' end, ` +
-        `case when ${i} % 20 = 0 then 1 else 0 end, ${i} / 1000, ` +
-        `case when ${unfinished} then null when ${i} % 100 < 70 then 'LA' when ${i} % 100 < 85 then 'AM' when ${i} % 100 < 92 then 'NO_ANS' when ${i} % 100 < 97 then 'BUSY' else 'CARRIER_ERROR' end, ` +
-        `case when ${unfinished} then null else ${created} + 60000 end, ${created}`,
-    );
-  };
-  const insert = async (account: number, count: number) => {
-    if (database.dialect === "sqlite") {
-      await sql`with recursive n(i) as (select 0 union all select i + 1 from n where i < ${count - 1})
-        insert into "call" (${columns}) select ${values(account, count, "i")} from n`.execute(database.db);
-    } else {
-      await sql`insert into "call" (${columns}) select ${values(account, count, "i")} from generate_series(0::bigint, ${count - 1}::bigint) as i`.execute(database.db);
-    }
-  };
+  const insert = (account: number, count: number) => seedCalls(database, account, count, end);
   for (const other of others.slice(0, Math.ceil(others.length / 2))) await insert(other, Math.floor(otherCalls / others.length));
   await insert(accountId, accountCalls);
   for (const other of others.slice(Math.ceil(others.length / 2))) await insert(other, Math.floor(otherCalls / others.length));
@@ -161,6 +137,7 @@ async function seed(database: Database, accountId: number, others: number[], end
     where account_id = ${accountId} and id % 100 = 0`.execute(database.db);
   await sql`insert into usage_charge (account_id, kind, time, charged_at, call_id, call_minutes, texts, credits, plan_credits, pay_as_you_go_credits)
     select account_id, 'CALL', start_time, finish_time, id, 1, 0, 10000, 0, 10000 from "call" where account_id = ${accountId} and state = 'FINISHED'`.execute(database.db);
+  await backfillUsageDays(database.db);
   if (database.dialect === "sqlite") await sql`analyze`.execute(database.db);
   else await sql`vacuum analyze`.execute(database.db);
 }

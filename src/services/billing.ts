@@ -155,14 +155,7 @@ export class BillingService {
     const sums = await usageIn(this.db, account.id, begin ?? earliestUsageTime, intervalEnd);
     if (begin !== undefined) return { intervalBegin: begin, intervalEnd, ...sums };
     // Backfilled usage may predate the account: the earliest of the two opens the interval.
-    const first = await this.db
-      .selectFrom("usage_charge")
-      .select("time")
-      .where("account_id", "=", account.id)
-      .where("time", "<", intervalEnd)
-      .orderBy("time")
-      .limit(1)
-      .executeTakeFirst();
+    const first = await earliestUsageQuery(this.db, account.id, intervalEnd).executeTakeFirst();
     const earliest = first ? Math.min(Number(first.time), account.created) : account.created;
     return { intervalBegin: Math.min(earliest, intervalEnd), intervalEnd, ...sums };
   }
@@ -371,16 +364,24 @@ function ledgerSums(db: Kysely<Tables>, accountId: number, begin: number, end: n
  * The usage in [begin, end), exactly: the whole UTC days inside it from usage_day (one row a day),
  * and the partial days at either end from the ledger (at most a day's rows each), in one query.
  */
-export async function usageIn(db: Kysely<Tables>, accountId: number, begin: number, end: number): Promise<Omit<CreditUsage, "intervalBegin" | "intervalEnd">> {
+export function usageQuery(db: Kysely<Tables>, accountId: number, begin: number, end: number) {
   const firstWholeDay = Math.ceil(begin / dayMs);
   const endWholeDay = Math.floor(end / dayMs);
-  if (firstWholeDay >= endWholeDay) return usageOf(await ledgerSums(db, accountId, begin, end).executeTakeFirstOrThrow());
-  const parts = ledgerSums(db, accountId, begin, firstWholeDay * dayMs)
+  if (firstWholeDay >= endWholeDay) return ledgerSums(db, accountId, begin, end);
+  return ledgerSums(db, accountId, begin, firstWholeDay * dayMs)
     .unionAll(dayTotals(db, accountId, firstWholeDay, endWholeDay).select((eb) => usageSums(eb)))
     .unionAll(ledgerSums(db, accountId, endWholeDay * dayMs, end));
-  const rows = await parts.execute();
+}
+
+async function usageIn(db: Kysely<Tables>, accountId: number, begin: number, end: number): Promise<Omit<CreditUsage, "intervalBegin" | "intervalEnd">> {
+  const rows = await usageQuery(db, accountId, begin, end).execute();
   const total = (key: "minutes" | "texts" | "credits") => rows.reduce((n, row) => n + Number(row[key]), 0);
   return usageOf({ minutes: total("minutes"), texts: total("texts"), credits: total("credits") });
+}
+
+/** The account's earliest usage before `end`: the first entry of the ledger's (account_id, time) index. */
+export function earliestUsageQuery(db: Kysely<Tables>, accountId: number, end: number) {
+  return db.selectFrom("usage_charge").select("time").where("account_id", "=", accountId).where("time", "<", end).orderBy("time").limit(1);
 }
 
 /** PostgreSQL sums bigints as numeric, which pg hands back as a string. */
