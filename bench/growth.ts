@@ -42,7 +42,11 @@ const dayMs = 86_400_000;
 const tables = ["media", "api_credential", "call", "text", "usage_charge"] as const;
 const seeders = { media: seedMedia, api_credential: seedApiCredentials, call: seedCalls, text: seedTexts, usage_charge: seedUsage };
 
+/** Bump when bench/seed.ts changes what it seeds: cached databases of another version are reseeded. */
+const seedVersion = 2;
+
 interface Seed {
+  seedVersion: number;
   mode: string;
   sizes: number[];
   totalRows: number;
@@ -66,7 +70,7 @@ async function bench(dialect: "sqlite" | "postgres"): Promise<string> {
   const dataDir = path.join(import.meta.dirname, ".data", `growth-${mode}`);
   const databaseName = `switchboard_bench_${mode}`;
   const migrations = Object.keys(await migrationProvider(dialect).getMigrations());
-  const wanted = { mode, sizes, totalRows, migrations };
+  const wanted = { seedVersion, mode, sizes, totalRows, migrations };
 
   let database = await open(dialect, dataDir, databaseName);
   let seed = await readSeed(dialect, database, dataDir);

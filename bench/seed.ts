@@ -95,21 +95,17 @@ export function seedApiCredentials(database: Database, account: number, count: n
   );
 }
 
-/** `count` usage-ledger rows over the year before `end`: calls (1-5 minutes) and, every 4th, texts. */
-export function seedUsage(database: Database, account: number, count: number, end: number): Promise<void> {
-  const step = Math.floor(year / count);
-  return insertSeries(
-    database,
-    "usage_charge",
-    "account_id, kind, time, charged_at, call_minutes, texts, credits, plan_credits, pay_as_you_go_credits",
-    count,
-    (i) => {
-      const time = `(${end - year} + ${i} * ${step})`;
-      const text = `${i} % 4 = 0`;
-      return (
-        `${account}, case when ${text} then 'TEXT' else 'CALL' end, ${time}, ${time}, case when ${text} then 0 else 1 + ${i} % 5 end, ` +
-        `case when ${text} then 1 else 0 end, 10000 * (case when ${text} then 1 else 1 + ${i} % 5 end), 0, 10000 * (case when ${text} then 1 else 1 + ${i} % 5 end)`
-      );
-    },
-  );
+/**
+ * `count` usage-ledger rows, as charging makes them: half for the account's oldest finished calls
+ * (1-5 minutes each), half for its oldest finished texts, each row linked to what it charges (the
+ * lists join the ledger on those links). Seed the calls and texts first.
+ */
+export async function seedUsage(database: Database, account: number, count: number): Promise<void> {
+  const calls = Math.ceil(count / 2);
+  await sql`insert into usage_charge (account_id, kind, time, charged_at, call_id, call_minutes, texts, credits, plan_credits, pay_as_you_go_credits)
+    select account_id, 'CALL', start_time, finish_time, id, 1 + id % 5, 0, 10000 * (1 + id % 5), 0, 10000 * (1 + id % 5)
+    from (select * from "call" where account_id = ${account} and state = 'FINISHED' order by id limit ${calls}) as charged`.execute(database.db);
+  await sql`insert into usage_charge (account_id, kind, time, charged_at, text_id, call_minutes, texts, credits, plan_credits, pay_as_you_go_credits)
+    select account_id, 'TEXT', finish_time, finish_time, id, 0, segments, 10000 * segments, 0, 10000 * segments
+    from (select * from "text" where account_id = ${account} and state = 'FINISHED' order by id limit ${count - calls}) as charged`.execute(database.db);
 }
