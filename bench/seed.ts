@@ -23,10 +23,13 @@ async function insertSeries(database: Database, table: string, columns: string, 
   }
 }
 
+/** The newest calls or texts of `count` that are not finished yet: 2,000, or a tenth of a small account's. */
+const unfinishedOf = (count: number) => Math.min(2000, Math.floor(count / 10));
+
 /**
  * `count` calls over the year before `end`: 3 caller IDs, 9,000 numbers called, 50 campaigns (a
  * tenth without one), batches of 1,000, 5% inbound, results LA 70% / AM 15% / NO_ANS 7% / BUSY 5% /
- * CARRIER_ERROR 3%, the newest 2,000 not finished.
+ * CARRIER_ERROR 3%, the newest 2,000 (of a small account a tenth) not finished.
  */
 export function seedCalls(database: Database, account: number, count: number, end: number): Promise<void> {
   const step = Math.floor(year / count);
@@ -37,7 +40,7 @@ export function seedCalls(database: Database, account: number, count: number, en
     count,
     (i) => {
       const created = `(${end - year} + ${i} * ${step})`;
-      const unfinished = `${i} >= ${count - 2000}`;
+      const unfinished = `${i} >= ${count - unfinishedOf(count)}`;
       return (
         `${account}, '1213555000' || (${i} % 3), '1310555' || (1000 + ${i} % 9000), ${created}, 30 + ${i} % 200, ` +
         `case when ${i} % 10 = 0 then null else ${i} % 50 end, ${created}, ` +
@@ -50,7 +53,7 @@ export function seedCalls(database: Database, account: number, count: number, en
   );
 }
 
-/** `count` texts over the year before `end`, like the calls: the newest 2,000 not finished, 5% inbound. */
+/** `count` texts over the year before `end`, like the calls: the newest 2,000 (or a tenth) not finished, 5% inbound. */
 export function seedTexts(database: Database, account: number, count: number, end: number): Promise<void> {
   const step = Math.floor(year / count);
   return insertSeries(
@@ -60,7 +63,7 @@ export function seedTexts(database: Database, account: number, count: number, en
     count,
     (i) => {
       const created = `(${end - year} + ${i} * ${step})`;
-      const unfinished = `${i} >= ${count - 2000}`;
+      const unfinished = `${i} >= ${count - unfinishedOf(count)}`;
       return (
         `${account}, '1213555000' || (${i} % 3), '1310555' || (1000 + ${i} % 9000), case when ${i} % 20 = 0 then 1 else 0 end, ` +
         `case when ${unfinished} then 'READY' else 'FINISHED' end, ${i} / 1000, case when ${i} % 10 = 0 then null else ${i} % 50 end, ` +
@@ -96,16 +99,16 @@ export function seedApiCredentials(database: Database, account: number, count: n
 }
 
 /**
- * `count` usage-ledger rows, as charging makes them: half for the account's oldest finished calls
- * (1-5 minutes each), half for its oldest finished texts, each row linked to what it charges (the
- * lists join the ledger on those links). Seed the calls and texts first.
+ * About `count` usage-ledger rows over the year, as charging makes them: for 5 in 9 of the
+ * account's finished calls (1-5 minutes each) and 5 in 9 of its finished texts (together ~the
+ * account's size, as 90% are finished), each linked to what it charges: the lists join the ledger
+ * on those links. Seed the calls and texts first.
  */
-export async function seedUsage(database: Database, account: number, count: number): Promise<void> {
-  const calls = Math.ceil(count / 2);
+export async function seedUsage(database: Database, account: number): Promise<void> {
   await sql`insert into usage_charge (account_id, kind, time, charged_at, call_id, call_minutes, texts, credits, plan_credits, pay_as_you_go_credits)
     select account_id, 'CALL', start_time, finish_time, id, 1 + id % 5, 0, 10000 * (1 + id % 5), 0, 10000 * (1 + id % 5)
-    from (select * from "call" where account_id = ${account} and state = 'FINISHED' order by id limit ${calls}) as charged`.execute(database.db);
+    from "call" where account_id = ${account} and state = 'FINISHED' and id % 9 < 5`.execute(database.db);
   await sql`insert into usage_charge (account_id, kind, time, charged_at, text_id, call_minutes, texts, credits, plan_credits, pay_as_you_go_credits)
     select account_id, 'TEXT', finish_time, finish_time, id, 0, segments, 10000 * segments, 0, 10000 * segments
-    from (select * from "text" where account_id = ${account} and state = 'FINISHED' order by id limit ${count - calls}) as charged`.execute(database.db);
+    from "text" where account_id = ${account} and state = 'FINISHED' and id % 9 < 5`.execute(database.db);
 }

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import { NotFound } from "../errors.js";
 import type { ApiCredentialRow, Tables } from "../db/tables.js";
-import { findPage, type Page, type PageRequest } from "./paging.js";
+import { findPageOfIds, type Page, type PageRequest } from "./paging.js";
 import { digestsEqual, randomHex, sha256Hex } from "./passwords.js";
 
 export interface ApiCredential {
@@ -60,7 +60,7 @@ export class ApiCredentialService {
   async find(accountId: number, filter: { name?: string }, page: PageRequest): Promise<Page<ApiCredential>> {
     let query = this.db.selectFrom("api_credential").where("account_id", "=", accountId);
     if (filter.name !== undefined) query = query.where("name", "=", filter.name);
-    return findPage(this.db, query, page, (q) => q.selectAll().orderBy("id"), toCredential);
+    return findPageOfIds(this.db, "api_credential", query, page, toCredential);
   }
 
   async get(accountId: number, id: number): Promise<ApiCredential> {

@@ -20,7 +20,7 @@ import {
   type MediaFormat,
 } from "./media-formats.js";
 import { assertUploadInTime, deleteReleasedBlobs } from "./blob-sweeper.js";
-import { findPage, type Page, type PageRequest } from "./paging.js";
+import { findPage, findPageOfIds, type Page, type PageRequest } from "./paging.js";
 
 export interface Media {
   id: number;
@@ -150,7 +150,7 @@ export class MediaService {
       const pattern = `%${filter.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       query = query.where(sql<boolean>`lower(name) like ${pattern} escape '\\'`);
     }
-    return findPage(this.db, query, page, (q) => q.selectAll().orderBy("id"), (row) => toMedia(row, publicBase));
+    return findPageOfIds(this.db, "media", query, page, (row) => toMedia(row, publicBase));
   }
 
   /** The operator's list of media of every account (or one), newest first. */

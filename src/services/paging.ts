@@ -1,4 +1,5 @@
-import { sql, type Kysely, type SelectQueryBuilder } from "kysely";
+import { sql, type Kysely, type Selectable, type SelectQueryBuilder } from "kysely";
+import type { Tables } from "../db/tables.js";
 
 export interface PageRequest {
   limit: number;
@@ -51,4 +52,33 @@ export async function boundedCount<DB, TB extends keyof DB>(db: Kysely<DB>, filt
 export function boundedCountQuery<DB, TB extends keyof DB>(filtered: SelectQueryBuilder<DB, TB, object>) {
   const matching = filtered.select(sql.lit(1).as("one")).limit(countLimit + 1);
   return sql<{ n: number | string }>`select count(*) as n from (${matching}) as matching`;
+}
+
+/**
+ * findPage for a list of one table's rows in id order, read as a "deferred join": the page's ids
+ * come from the filter's (account_id, id) index alone, then only those rows by primary key. Asked
+ * for whole rows in id order, PostgreSQL instead walks the primary key and filters by account,
+ * which for a large account whose rows sit late in the table reads every row before them
+ * (bench/growth.ts: 140 ms a page at 100k media among 1M). The ids alone it reads from the index.
+ */
+export async function findPageOfIds<TB extends "media" | "api_credential", Item>(
+  db: Kysely<Tables>,
+  table: TB,
+  filtered: SelectQueryBuilder<Tables, TB, object>,
+  page: PageRequest,
+  toItem: (row: Selectable<Tables[TB]>) => Item,
+): Promise<Page<Item>> {
+  const rows = (await pageOfIdsQuery(db, table, filtered, page).execute()) as unknown as Selectable<Tables[TB]>[];
+  const totalCount =
+    rows.length < page.limit && (rows.length > 0 || page.offset === 0) ? page.offset + rows.length : await boundedCount(db, filtered);
+  return { items: rows.map(toItem), limit: page.limit, offset: page.offset, totalCount };
+}
+
+/** findPageOfIds' page: the rows whose ids one index range gives. */
+export function pageOfIdsQuery<TB extends "media" | "api_credential">(db: Kysely<Tables>, table: TB, filtered: SelectQueryBuilder<Tables, TB, object>, page: PageRequest) {
+  const ids = filtered.select(sql.ref<number>(`${table}.id`).as("id")).orderBy(sql.ref(`${table}.id`)).limit(page.limit).offset(page.offset);
+  return (db.selectFrom(table) as unknown as SelectQueryBuilder<Tables, TB, object>)
+    .selectAll()
+    .where(sql.ref(`${table}.id`), "in", ids)
+    .orderBy(sql.ref(`${table}.id`));
 }
