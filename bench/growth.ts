@@ -108,8 +108,10 @@ async function bench(dialect: "sqlite" | "postgres"): Promise<string> {
       // Credentials are managed with the account's own login, never with a credential.
       const login = `Basic ${Buffer.from(`${account.email}:bench password`).toString("base64")}`;
       const end = seed.end;
-      const thirtyDays = { intervalBegin: end - 30 * dayMs - 3_600_000 * 5, intervalEnd: end };
-      const oneDay = { intervalBegin: end - dayMs - 3_600_000 * 5, intervalEnd: end - 3_600_000 * 5 };
+      // The newest calls and texts are not finished (charged) yet: these intervals end before them.
+      const charged = end - 40 * dayMs - 5 * 3_600_000;
+      const thirtyDays = { intervalBegin: charged - 30 * dayMs, intervalEnd: charged };
+      const oneDay = { intervalBegin: charged - dayMs, intervalEnd: charged };
       const db = database.db;
       const mediaQuery = db.selectFrom("media").where("account_id", "=", accountId);
       const credentialQuery = db.selectFrom("api_credential").where("account_id", "=", accountId);
@@ -234,6 +236,8 @@ async function seedAll(dialect: string, database: Database, services: Services, 
   for (const size of sizes) accounts[size] = (await services.accounts.create({ email: `growth-${size}-${suffix}@example.com`, password: "bench password" })).id;
   const fillers: number[] = [];
   for (let i = 0; i < fillerAccounts; i++) fillers.push((await services.accounts.create({ email: `filler-${i}-${suffix}@example.com`, password: "bench password" })).id);
+  // A big page cache while bulk-inserting into ten million rows' indexes (the default is 2 MB).
+  if (database.dialect === "sqlite") await sql`pragma cache_size = -524288`.execute(database.db);
   const fillerRows = Math.floor((totalRows - sizes.reduce((a, b) => a + b, 0)) / fillerAccounts);
   const order: Array<[number, number]> = [
     ...fillers.slice(0, 4).map((id) => [id, fillerRows] as [number, number]),
