@@ -350,7 +350,9 @@ const median = (values: number[]) => sorted(values)[Math.floor(values.length / 2
 const p95 = (values: number[]) => sorted(values)[Math.floor(values.length * 0.95)]!;
 
 console.log(`node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown"}), growth ${mode}: ${sizes.join(" / ")} rows among ${totalRows}`);
-for (const dialect of ["sqlite", "postgres"] as const) {
+// BENCH_DIALECTS=postgres (or sqlite) runs one of them only.
+const dialects = (["sqlite", "postgres"] as const).filter((d) => !process.env.BENCH_DIALECTS || process.env.BENCH_DIALECTS.split(",").includes(d));
+for (const dialect of dialects) {
   const markdown = dialect === "sqlite" || postgresUrl ? await bench(dialect) : "PostgreSQL skipped: set SWITCHBOARD_BENCH_DATABASE_URL to run it too.\n";
   console.log(markdown);
   if (process.env.BENCH_MARKDOWN_OUT) fs.appendFileSync(process.env.BENCH_MARKDOWN_OUT, `${markdown}\n`);
