@@ -11,7 +11,8 @@
 // Seeded databases are kept (SQLite under bench/.data/, git-ignored; PostgreSQL in that database)
 // and reused (migrated forward) while the seed is the same; BENCH_RESEED=1 seeds afresh. The first
 // full run seeds for about an hour on a busy 2-core machine (quick: about 4 minutes).
-// Appends its tables to $BENCH_MARKDOWN_OUT when that is set.
+// Appends its rows of npm run bench's table (bench/report.sh) and its tables and plans as a section
+// to $BENCH_MARKDOWN_OUT when that is set; BENCH_QUICK=1 (npm run bench -- --quick) is --quick.
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -30,7 +31,7 @@ import { callListQuery } from "../src/services/calls.js";
 import { boundedCountQuery, pageOfIdsQuery } from "../src/services/paging.js";
 import { seedApiCredentials, seedCalls, seedMedia, seedTexts, seedUsage } from "./seed.js";
 
-const quick = process.argv.includes("--quick");
+const quick = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
 const mode = quick ? "quick" : "full";
 const sizes = quick ? [1_000, 10_000, 100_000] : [1_000, 100_000, 1_000_000];
 const totalRows = quick ? 1_000_000 : 10_000_000;
@@ -65,7 +66,7 @@ interface Measured {
   http: number[];
 }
 
-async function bench(dialect: "sqlite" | "postgres"): Promise<string> {
+async function bench(dialect: "sqlite" | "postgres"): Promise<{ rows: string[]; section: string }> {
   const dataDir = path.join(import.meta.dirname, ".data", `growth-${mode}`);
   const databaseName = `switchboard_bench_${mode}`;
   const wanted = { seedVersion, mode, sizes, totalRows };
@@ -259,29 +260,31 @@ async function seedAll(dialect: string, database: Database, services: Services, 
   return { ...wanted, end, accounts };
 }
 
-function report(dialect: string, measured: Measured[], plans: string[]): string {
+/** The rows of npm run bench's results table (bench/report.sh's columns) and this bench's own section. */
+function report(dialect: string, measured: Measured[], plans: string[]): { rows: string[]; section: string } {
+  const name = dialect === "sqlite" ? "SQLite" : "PostgreSQL";
+  const load = os.loadavg()[0]!.toFixed(1);
   const lines = [
-    `### Growth on ${dialect === "sqlite" ? "SQLite" : "PostgreSQL"} (${mode}: one account's rows among ${totalRows.toLocaleString("en")} of each table; ${runs} runs each; load average ${loadAverage()})`,
+    `Growth on ${name} (${mode}: one account's rows among ${totalRows.toLocaleString("en")} of each table; ${runs} runs each; load average ${loadAverage()}):`,
     "",
     "| operation | account rows | items | totalCount | service median ms | p95 | HTTP median ms | p95 |",
     "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ...measured.map(
       (m) => `| ${m.operation} | ${m.rows.toLocaleString("en")} | ${m.items} | ${m.totalCount} | ${median(m.service).toFixed(2)} | ${p95(m.service).toFixed(2)} | ${median(m.http).toFixed(2)} | ${p95(m.http).toFixed(2)} |`,
     ),
-    "",
-    `| operation | HTTP median at ${sizes.map((s) => s.toLocaleString("en")).join(" / ")} rows, ms | largest / smallest (target <= 2) | slowest median (target < 20 ms) |`,
-    "| --- | --- | --- | --- |",
   ];
+  const rows: string[] = [];
+  const sizesLabel = sizes.map((s) => s.toLocaleString("en")).join(" / ");
   for (const operation of [...new Set(measured.map((m) => m.operation))]) {
     const series = sizes.map((size) => median(measured.find((m) => m.operation === operation && m.rows === size)!.http));
     const ratio = series.at(-1)! / series[0]!;
     const slowest = Math.max(...series);
-    lines.push(
-      `| ${operation} | ${series.map((v) => v.toFixed(2)).join(" / ")} | ${ratio.toFixed(2)} ${ratio <= 2 ? "(flat)" : "(GROWS)"} | ${slowest.toFixed(2)} ${slowest < 20 ? "ok" : "(SLOW)"} |`,
+    rows.push(
+      `| ${operation}, ${name}: HTTP page at ${sizesLabel} rows of one account among ${totalRows.toLocaleString("en")} | ${series.map((v) => v.toFixed(2)).join(" / ")} ms | ${series[0]!.toFixed(2)} ms at ${sizes[0]!.toLocaleString("en")} rows | ${ratio.toFixed(2)} | <= 2, < 20 ms | ${ratio <= 2 && slowest < 20 ? "yes" : "no"} | ${load} |`,
     );
   }
-  lines.push("", `<details><summary>Query plans (${dialect})</summary>`, "", "```", ...plans, "```", "", "</details>", "");
-  return lines.join("\n");
+  lines.push("", `<details><summary>Query plans (${dialect})</summary>`, "", "```", ...plans, "```", "", "</details>");
+  return { rows, section: lines.join("\n") };
 }
 
 async function open(dialect: "sqlite" | "postgres", dataDir: string, databaseName: string): Promise<Database> {
@@ -355,7 +358,13 @@ console.log(`node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?
 // BENCH_DIALECTS=postgres (or sqlite) runs one of them only.
 const dialects = (["sqlite", "postgres"] as const).filter((d) => !process.env.BENCH_DIALECTS || process.env.BENCH_DIALECTS.split(",").includes(d));
 for (const dialect of dialects) {
-  const markdown = dialect === "sqlite" || postgresUrl ? await bench(dialect) : "PostgreSQL skipped: set SWITCHBOARD_BENCH_DATABASE_URL to run it too.\n";
-  console.log(markdown);
-  if (process.env.BENCH_MARKDOWN_OUT) fs.appendFileSync(process.env.BENCH_MARKDOWN_OUT, `${markdown}\n`);
+  if (dialect === "postgres" && !postgresUrl) {
+    console.log("PostgreSQL skipped: set SWITCHBOARD_BENCH_DATABASE_URL to run it too.");
+    continue;
+  }
+  const { rows, section } = await bench(dialect);
+  console.log([...rows, "", section, ""].join("\n"));
+  if (process.env.BENCH_MARKDOWN_OUT) {
+    fs.appendFileSync(process.env.BENCH_MARKDOWN_OUT, `${rows.join("\n")}\n<!-- bench-section -->\n${section}\n<!-- /bench-section -->\n`);
+  }
 }
