@@ -296,7 +296,11 @@ async function open(dialect: "sqlite" | "postgres", dataDir: string, databaseNam
 }
 
 async function wipe(dialect: string, dataDir: string, databaseName: string): Promise<void> {
-  if (dialect === "sqlite") fs.rmSync(path.join(dataDir, "switchboard.db"), { force: true });
+  if (dialect === "sqlite") {
+    // The WAL and its index too: a stale WAL beside a new file would be replayed into it.
+    for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(path.join(dataDir, `switchboard.db${suffix}`), { force: true });
+    fs.rmSync(path.join(dataDir, "seed.json"), { force: true });
+  }
   else await adminQuery(`drop database if exists ${databaseName}`);
 }
 
