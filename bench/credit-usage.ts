@@ -16,6 +16,7 @@ import { AudioConverter } from "../src/audio/audio-converter.js";
 import { FsBlobStore } from "../src/blobs/index.js";
 import { loadConfig } from "../src/config.js";
 import { openDatabase, type Database } from "../src/db/database.js";
+import { backfillUsageDays } from "../src/db/migrations/0011-usage-days.js";
 import { buildApp } from "../src/server.js";
 
 const rows = 1_000_000;
@@ -90,12 +91,16 @@ async function seed(database: Database, accountId: number, begin: number, end: n
         `case when ${i} % 10 = 0 then 0 else 1 + ${i} % 10 end, case when ${i} % 10 = 0 then 1 else 0 end, ` +
         `case when ${i} % 10 = 0 then 10000 else (1 + ${i} % 10) * 10000 end, 0, case when ${i} % 10 = 0 then 10000 else (1 + ${i} % 10) * 10000 end`,
     );
+  // Charging keeps the per-day totals beside each ledger row; bulk-seeded rows get theirs as the
+  // migration computes them.
   if (database.dialect === "sqlite") {
     await sql`with recursive n(i) as (select 0 union all select i + 1 from n where i < ${rows - 1})
       insert into usage_charge (${columns}) select ${values("i")} from n`.execute(database.db);
+    await backfillUsageDays(database.db);
     await sql`analyze`.execute(database.db);
   } else {
     await sql`insert into usage_charge (${columns}) select ${values("i")} from generate_series(0::bigint, ${rows - 1}::bigint) as i`.execute(database.db);
+    await backfillUsageDays(database.db);
     // Index-only scans need the visibility map; autovacuum would get there on its own, later.
     await sql`vacuum analyze usage_charge`.execute(database.db);
   }
