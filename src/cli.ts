@@ -79,6 +79,24 @@ withSettings(program.command("migrate").description("bring the database schema u
   async (options: RawSettings) => withServices(options, async () => ({ migrated: true }), () => "database is up to date", { createDatabase: true }),
 );
 
+/** `<noun> delete --id N`: one shape for every operator deletion. */
+function deleteCommand(parent: Command, noun: string, description: string, remove: (services: Services, id: number) => Promise<unknown>): void {
+  withSettings(
+    parent.command("delete").description(description).requiredOption("--id <id>", `${noun} id`).option("--json", "print JSON"),
+    storageSettings,
+  ).action(async (options: RawSettings & { json?: boolean; id: string }) =>
+    withServices(
+      options,
+      async (services) => {
+        const id = idArgument(options.id, "--id");
+        await remove(services, id);
+        return { id, deleted: true };
+      },
+      (result) => `deleted ${noun} ${result.id}`,
+    ),
+  );
+}
+
 const account = program.command("account").description("manage accounts");
 
 withSettings(
@@ -165,24 +183,7 @@ for (const [action, disabled] of [["disable", true], ["enable", false]] as const
   );
 }
 
-withSettings(
-  account
-    .command("delete")
-    .description("delete an account and everything of it (credentials, caller IDs, media, calls, texts, recordings, their files); its billing ledger is kept")
-    .requiredOption("--id <id>", "account id")
-    .option("--json", "print JSON"),
-  storageSettings,
-).action(async (options: RawSettings & { json?: boolean; id: string }) =>
-  withServices(
-    options,
-    async (services) => {
-      const id = idArgument(options.id, "--id");
-      await services.accounts.delete(id);
-      return { id, deleted: true };
-    },
-    (result) => `deleted account ${result.id}`,
-  ),
-);
+deleteCommand(account, "account", "delete an account and everything of it (credentials, caller IDs, media, calls, texts, recordings, their files); its billing ledger is kept", (services, id) => services.accounts.delete(id));
 
 const outbox = program.command("outbox").description("the verification calls queued and sent");
 
@@ -461,24 +462,7 @@ withSettings(
   ),
 );
 
-withSettings(
-  callCommand
-    .command("delete")
-    .description("delete a call with its recordings and their files (what it was charged stays in the ledger)")
-    .requiredOption("--id <id>", "call id")
-    .option("--json", "print JSON"),
-  storageSettings,
-).action(async (options: RawSettings & { json?: boolean; id: string }) =>
-  withServices(
-    options,
-    async (services) => {
-      const id = idArgument(options.id, "--id");
-      await services.calls.delete(id);
-      return { id, deleted: true };
-    },
-    (result) => `deleted call ${result.id}`,
-  ),
-);
+deleteCommand(callCommand, "call", "delete a call with its recordings and their files (what it was charged stays in the ledger)", (services, id) => services.calls.delete(id));
 
 const recordingCommand = program.command("recording").description("call recordings");
 
@@ -520,24 +504,7 @@ withSettings(
   ),
 );
 
-withSettings(
-  recordingCommand
-    .command("delete")
-    .description("delete a recording and its file (the call and its charge stay)")
-    .requiredOption("--id <id>", "recording id")
-    .option("--json", "print JSON"),
-  storageSettings,
-).action(async (options: RawSettings & { json?: boolean; id: string }) =>
-  withServices(
-    options,
-    async (services) => {
-      const id = idArgument(options.id, "--id");
-      await services.recordings.delete(id);
-      return { id, deleted: true };
-    },
-    (result) => `deleted recording ${result.id}`,
-  ),
-);
+deleteCommand(recordingCommand, "recording", "delete a recording and its file (the call and its charge stay)", (services, id) => services.recordings.delete(id));
 
 const mediaCommand = program.command("media").description("uploaded media files");
 
@@ -562,24 +529,7 @@ withSettings(
   ),
 );
 
-withSettings(
-  mediaCommand
-    .command("delete")
-    .description("delete a media file, its converted copies and their files (its public URL then answers 404)")
-    .requiredOption("--id <id>", "media id")
-    .option("--json", "print JSON"),
-  storageSettings,
-).action(async (options: RawSettings & { json?: boolean; id: string }) =>
-  withServices(
-    options,
-    async (services) => {
-      const id = idArgument(options.id, "--id");
-      await services.media.delete(id);
-      return { id, deleted: true };
-    },
-    (result) => `deleted media ${result.id}`,
-  ),
-);
+deleteCommand(mediaCommand, "media", "delete a media file, its converted copies and their files (its public URL then answers 404)", (services, id) => services.media.delete(id));
 
 const textCommand = program.command("text").description("texts, as the operator's platform reports them");
 
@@ -607,24 +557,7 @@ withSettings(
   ),
 );
 
-withSettings(
-  textCommand
-    .command("delete")
-    .description("delete a text (what it was charged stays in the ledger)")
-    .requiredOption("--id <id>", "text id")
-    .option("--json", "print JSON"),
-  storageSettings,
-).action(async (options: RawSettings & { json?: boolean; id: string }) =>
-  withServices(
-    options,
-    async (services) => {
-      const id = idArgument(options.id, "--id");
-      await services.texts.delete(id);
-      return { id, deleted: true };
-    },
-    (result) => `deleted text ${result.id}`,
-  ),
-);
+deleteCommand(textCommand, "text", "delete a text (what it was charged stays in the ledger)", (services, id) => services.texts.delete(id));
 
 withSettings(
   textCommand
