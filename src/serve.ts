@@ -6,6 +6,7 @@ import { settingError, type Config } from "./config.js";
 import { prepareDataDir } from "./data-dir.js";
 import { openDatabase, type Database } from "./db/database.js";
 import { ensureDemoAccount } from "./demo-account.js";
+import { BatchedOutput } from "./log-output.js";
 import { buildApp } from "./server.js";
 import { stopOnSignals } from "./shutdown.js";
 
@@ -19,6 +20,7 @@ export async function serve(config: Config): Promise<void> {
   const converter = new AudioConverter();
   const { app, services, startDraining } = await buildApp({
     config,
+    logStream: new BatchedOutput(1),
     database,
     blobs,
     converter,

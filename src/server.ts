@@ -69,7 +69,7 @@ export interface AppDependencies {
   adminToken: string | (() => Promise<Buffer | undefined>);
   authenticator?: Partial<AuthenticatorOptions>;
   /** Where logs go (default stdout); tests read them to check what is never logged. */
-  logStream?: NodeJS.WritableStream;
+  logStream?: { write(line: string): void };
   /** Sees every route as it is added, with its schemas (the fuzz test derives /admin/v1 requests from them). */
   onRoute?: (route: RouteOptions) => void;
   /** Run the call-delivery worker while the app is up (`serve` does; tests call it by hand). */
