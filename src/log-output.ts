@@ -1,11 +1,16 @@
 import { writeSync } from "node:fs";
 
-/** What is held while the descriptor cannot take it (a reader that stopped); beyond it lines are dropped. */
-const maxPendingBytes = 16 * 1024 * 1024;
+/**
+ * How much is held while the descriptor cannot take it (a reader that stopped), in string length
+ * (bytes, for the ASCII lines pino writes); beyond it lines are dropped.
+ */
+const maxHeldLength = 16 * 1024 * 1024;
 /** How soon a write refused with EAGAIN (a full pipe) is tried again. */
 const retryMs = 20;
 /** How long the process, exiting, waits for a full pipe to take its last lines. */
 const exitWaitMs = 2_000;
+/** Something to Atomics.wait on: a synchronous sleep for the exiting process. */
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * The log's way out (standard output): the lines written during one turn of the event loop go out
@@ -17,13 +22,13 @@ const exitWaitMs = 2_000;
  * Lines reach the descriptor by the end of the turn that wrote them, and whatever is still held
  * when the process exits (a signal's shutdown, an uncaught error) is written then: only a kill -9
  * can lose the last turn's lines. A pipe whose reader falls behind gets the rest as it drains; if
- * it stops reading, lines beyond 16 MiB are dropped rather than held until memory runs out, and a
- * line saying how many is written once it reads again.
+ * it stops reading, lines beyond 16 MiB are dropped rather than held until memory runs out, each
+ * run of dropped lines followed by one saying how many.
  */
 export class BatchedOutput {
   private lines: string[] = [];
   private unwritten: Buffer | undefined;
-  private pendingBytes = 0;
+  private heldLength = 0;
   private dropped = 0;
   private scheduled = false;
   private failed = false;
@@ -34,12 +39,12 @@ export class BatchedOutput {
 
   write(line: string): void {
     if (this.failed) return;
-    if (this.pendingBytes + line.length > maxPendingBytes) {
+    if (this.heldLength + line.length > maxHeldLength) {
       this.dropped++;
       return;
     }
     this.lines.push(line);
-    this.pendingBytes += line.length;
+    this.heldLength += line.length;
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
@@ -61,25 +66,28 @@ export class BatchedOutput {
     let bytes = this.unwritten ? Buffer.concat([this.unwritten, fresh]) : fresh;
     this.lines = [];
     this.unwritten = undefined;
-    try {
-      while (bytes.length > 0) {
-        try {
-          bytes = bytes.subarray(writeSync(this.fd, bytes));
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== "EAGAIN" || deadline === undefined || Date.now() >= deadline) throw error;
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, retryMs);
-        }
+    while (bytes.length > 0) {
+      let code: string | undefined;
+      try {
+        bytes = bytes.subarray(writeSync(this.fd, bytes));
+        continue;
+      } catch (error) {
+        code = (error as NodeJS.ErrnoException).code;
       }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "EAGAIN" && deadline === undefined) {
+      if (code !== "EAGAIN") {
+        // Closed or gone (EPIPE, EBADF): there is nowhere left to say so.
+        this.failed = true;
+      } else if (deadline === undefined) {
+        // A full pipe: the rest waits for the reader, ahead of what comes meanwhile.
         this.unwritten = bytes;
         this.scheduled = true;
         setTimeout(() => this.flush(), retryMs).unref();
-      } else {
-        // Closed or gone (EPIPE, EBADF): there is nowhere left to say so.
-        this.failed = true;
+      } else if (Date.now() < deadline) {
+        Atomics.wait(sleeper, 0, 0, retryMs);
+        continue;
       }
+      break;
     }
-    this.pendingBytes = this.unwritten?.length ?? 0;
+    this.heldLength = this.unwritten?.length ?? 0;
   }
 }

@@ -44,7 +44,7 @@ describe("BatchedOutput (the log's standard output)", () => {
     const { lines, code } = await run(100_000, 5000, "exit", 1000);
     expect(code).toBe(0);
     const numbers = lines.flatMap((line) => (line.n === undefined ? [] : [line.n]));
-    // One notice each time the held lines could be written again after some were dropped.
+    // A notice follows each run of dropped lines.
     const notices = lines.filter((line) => line.msg?.endsWith("log lines dropped: standard output was not being read"));
     const dropped = notices.reduce((sum, notice) => sum + Number(notice.msg!.split(" ")[0]), 0);
     expect(dropped).toBeGreaterThan(0);
