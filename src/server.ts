@@ -9,7 +9,6 @@ import { adminLoginLockoutRoutes } from "./admin/login-lockouts.js";
 import { adminMediaRoutes } from "./admin/media.js";
 import { adminOutboxRoutes } from "./admin/outbox.js";
 import { adminTextRoutes } from "./admin/texts.js";
-import { requireAdminToken } from "./admin/bearer-auth.js";
 import { tokenDigest } from "./admin-token.js";
 import { callRecordingRoutes } from "./api/call-recordings.js";
 import { callRoutes } from "./api/calls.js";
@@ -31,6 +30,7 @@ import { SimulatedPlatform, SimulatorTransport } from "./delivery/simulator.js";
 import { WebhookCallTransport } from "./delivery/webhook-transport.js";
 import { BadRequest } from "./errors.js";
 import { requireBasicAuth } from "./http/basic-auth.js";
+import { requireBearer } from "./http/bearer-auth.js";
 import { answerClientError, refuseExpectation, refuseWithoutHost } from "./http/client-errors.js";
 import { installAdminDocuments } from "./http/admin-documents.js";
 import { installContractDocuments } from "./http/contract-documents.js";
@@ -272,7 +272,8 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
 
   await app.register(
     async (admin) => {
-      requireAdminToken(admin, typeof deps.adminToken === "string" ? fixedDigest(deps.adminToken) : deps.adminToken);
+      const digest = typeof deps.adminToken === "string" ? fixedDigest(deps.adminToken) : deps.adminToken;
+      admin.addHook("onRequest", requireBearer(digest, { message: "the operator API needs Authorization: Bearer <admin token>", realm: "switchboard-admin" }));
       await admin.register(adminAccountRoutes, { accounts: services.accounts });
       await admin.register(adminOutboxRoutes, { outbox: services.outbox });
       await admin.register(adminLoginLockoutRoutes, { loginThrottle: services.loginThrottle });

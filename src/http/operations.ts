@@ -1,7 +1,7 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { collectDefaultMetrics, type Registry } from "prom-client";
-import { Unauthorized } from "../errors.js";
+import { tokenDigest } from "../admin-token.js";
+import { requireBearer } from "./bearer-auth.js";
 import { DurationHistogram, type Series } from "./duration-histogram.js";
 
 export interface ReadinessCheck {
@@ -67,20 +67,10 @@ export function installOperations(app: FastifyInstance, readiness: ReadinessChec
     const ready = results.every(([, state]) => state === "ok");
     return reply.code(ready ? 200 : 503).send({ status: ready ? "ok" : "unavailable", checks: Object.fromEntries(results) });
   });
-  const onRequest = token === undefined ? [] : [requireBearer(token)];
+  const digest = token === undefined ? undefined : tokenDigest(token);
+  const onRequest = digest === undefined ? [] : [requireBearer(async () => digest, { message: "/metrics needs Authorization: Bearer <metrics token>", realm: "switchboard-metrics" })];
   app.get("/metrics", { ...hidden, onRequest }, async (_request, reply) =>
     reply.type(registry.contentType).send(`${await registry.metrics()}\n${duration.render()}`),
   );
 }
 
-/** `Authorization: Bearer <token>`, compared by digest so the time taken does not depend on what was sent. */
-function requireBearer(token: string) {
-  const expected = createHash("sha256").update(token).digest();
-  return async (request: FastifyRequest) => {
-    const match = /^Bearer[ ]+(\S+)\s*$/i.exec(request.headers.authorization ?? "");
-    const presented = createHash("sha256").update(match?.[1] ?? "").digest();
-    if (!match || !timingSafeEqual(presented, expected)) {
-      throw new Unauthorized("/metrics needs Authorization: Bearer <metrics token>", 'Bearer realm="switchboard-metrics"');
-    }
-  };
-}
