@@ -3,6 +3,7 @@ import { uploadTimeLimitMs, type BlobStore } from "../blobs/blob-store.js";
 import { referencedBlobKeys, sweptBlobPrefixes } from "../db/blob-references.js";
 import type { Tables } from "../db/tables.js";
 import { RequestTimeout } from "../errors.js";
+import { Periodic } from "./periodic.js";
 
 /**
  * Unreferenced blobs younger than this are kept. Every upload writes its blob and then the row
@@ -57,32 +58,25 @@ export interface BlobSweeperOptions {
  * deleting an orphan twice is harmless.
  */
 export class BlobSweeper {
-  private readonly timers: NodeJS.Timeout[] = [];
-  private running = Promise.resolve();
+  private readonly periodic: Periodic;
 
   constructor(
     private readonly db: Kysely<Tables>,
     private readonly blobs: BlobStore,
     private readonly log: SweepLog,
     private readonly options: BlobSweeperOptions,
-  ) {}
+  ) {
+    this.periodic = new Periodic(log);
+  }
 
   /** Sweeps now, then on the intervals, one sweep at a time. */
   start(): void {
-    const every = (intervalMs: number, sweep: () => Promise<void>) => {
-      const run = () => (this.running = this.running.then(sweep));
-      run();
-      const timer = setInterval(run, intervalMs);
-      timer.unref();
-      this.timers.push(timer);
-    };
-    every(this.options.uploadsIntervalMs, () => this.logged("temporary upload files", () => this.removeStaleUploads()));
-    every(this.options.blobsIntervalMs, () => this.logged("unreferenced blobs", () => this.removeUnreferencedBlobs()));
+    this.periodic.every(this.options.uploadsIntervalMs, "sweeping temporary upload files", () => this.removeStaleUploads());
+    this.periodic.every(this.options.blobsIntervalMs, "sweeping unreferenced blobs", () => this.removeUnreferencedBlobs());
   }
 
-  async stop(): Promise<void> {
-    for (const timer of this.timers.splice(0)) clearInterval(timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** Both return how many they removed. */
@@ -116,13 +110,5 @@ export class BlobSweeper {
     const orphans = keys.filter((key) => !referenced.has(key));
     for (const key of orphans) await this.blobs.delete(key);
     return orphans.length;
-  }
-
-  private async logged(what: string, sweep: () => Promise<unknown>): Promise<void> {
-    try {
-      await sweep();
-    } catch (error) {
-      this.log.warn({ err: error }, `could not sweep ${what}; will try again`);
-    }
   }
 }

@@ -5,6 +5,7 @@ import type { Tables } from "../db/tables.js";
 import { takeSqliteWriteLock } from "../db/write-locks.js";
 import type { DeliveryLog } from "../delivery/call-transport.js";
 import type { Metrics } from "../metrics.js";
+import { Periodic } from "./periodic.js";
 
 const dayMs = 24 * 60 * 60_000;
 
@@ -42,8 +43,7 @@ export interface RetentionSweep {
  * fails (or that the process dies before deleting) is unreferenced and the blob sweeper takes it.
  */
 export class RetentionSweeper {
-  private timer?: NodeJS.Timeout;
-  private running = Promise.resolve();
+  private readonly periodic: Periodic;
 
   constructor(
     private readonly db: Kysely<Tables>,
@@ -52,25 +52,17 @@ export class RetentionSweeper {
     private readonly log: DeliveryLog,
     private readonly options: RetentionOptions,
     private readonly metrics?: Metrics,
-  ) {}
+  ) {
+    this.periodic = new Periodic(log);
+  }
 
   /** Sweeps now, then every `intervalMs`, one sweep at a time. */
   start(): void {
-    const run = () =>
-      (this.running = this.running.then(() =>
-        this.sweep().then(
-          () => undefined,
-          (error: unknown) => this.log.warn({ err: error }, "retention sweep failed; will try again"),
-        ),
-      ));
-    run();
-    this.timer = setInterval(run, this.options.intervalMs);
-    this.timer.unref();
+    this.periodic.every(this.options.intervalMs, "retention sweep", () => this.sweep());
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 
   async sweep(): Promise<RetentionSweep> {
