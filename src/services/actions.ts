@@ -5,33 +5,7 @@ import { BadRequest } from "../errors.js";
 // What calls and texts share: CallFire calls both "actions", with the same states, batches,
 // campaigns, labels and list filters.
 
-/** Every state CallFire names; ours are READY, SELECTED and FINISHED (the others filter to nothing). */
-export const actionStates = ["READY", "SELECTED", "CALLBACK", "FINISHED", "DISABLED", "DNC", "DUP", "INVALID", "TIMEOUT", "PERIOD_LIMIT"] as const;
-
-export const callResults = [
-  "LA",
-  "AM",
-  "BUSY",
-  "DNC",
-  "XFER",
-  "NO_ANS",
-  "XFER_LEG",
-  "INTERNAL_ERROR",
-  "CARRIER_ERROR",
-  "CARRIER_TEMP_ERROR",
-  "UNDIALED",
-  "SD",
-  "POSTPONED",
-  "ABANDONED",
-  "SKIPPED",
-] as const;
-export type CallResult = (typeof callResults)[number];
-
-export const textResults = ["SENT", "RECEIVED", "DNT", "TOO_BIG", "INTERNAL_ERROR", "CARRIER_ERROR", "CARRIER_TEMP_ERROR", "UNDIALED"] as const;
-export type TextResult = (typeof textResults)[number];
-
-export const voices = ["MALE1", "FEMALE1", "FEMALE2", "SPANISH1", "FRENCHCANADIAN1"] as const;
-export type Voice = (typeof voices)[number];
+export { actionStates, callResults, textResults, voices, type CallResult, type TextResult, type Voice } from "../shared/action-names.js";
 
 /** At most this many recipients per sendCalls or sendTexts request. */
 export const maxRecipients = 1_000;

@@ -1,32 +1,11 @@
-// CallFire's results of calls and texts, with the words the console shows beside them, and what
-// the sandbox simulator does with a number (the README's table, src/delivery/simulator.ts). The
-// enums are CallFire's, as src/services/actions.ts lists them for the server; the pages cannot
-// import that module (it brings the database layer into the bundle).
+// What the console shows beside CallFire's results of calls and texts, and what the sandbox
+// simulator does with a number (the README's table, src/delivery/simulator.ts). The names
+// themselves are the server's (src/shared/action-names.ts).
 
-export const callResults = [
-  "LA",
-  "AM",
-  "BUSY",
-  "DNC",
-  "XFER",
-  "NO_ANS",
-  "XFER_LEG",
-  "INTERNAL_ERROR",
-  "CARRIER_ERROR",
-  "CARRIER_TEMP_ERROR",
-  "UNDIALED",
-  "SD",
-  "POSTPONED",
-  "ABANDONED",
-  "SKIPPED",
-] as const;
-
-export const textResults = ["SENT", "RECEIVED", "DNT", "TOO_BIG", "INTERNAL_ERROR", "CARRIER_ERROR", "CARRIER_TEMP_ERROR", "UNDIALED"] as const;
+export { callResults, textResults, voices } from "../../../../src/shared/action-names.js";
 
 /** The states a call or text of ours goes through; CallFire names others, which match nothing here. */
 export const actionStates = ["READY", "SELECTED", "FINISHED"] as const;
-
-export const voices = ["MALE1", "FEMALE1", "FEMALE2", "SPANISH1", "FRENCHCANADIAN1"] as const;
 
 const words: Record<string, string> = {
   LA: "live answer",
