@@ -126,17 +126,14 @@ withSettings(
 );
 
 withSettings(
-  account
-    .command("list")
+  withPaging(account.command("list"))
     .description("list accounts")
-    .option("--limit <n>", "page size (1-1000)", "100")
-    .option("--offset <n>", "page offset", "0")
     .option("--json", "print JSON"),
   storageSettings,
 ).action(async (options: RawSettings & { json?: boolean; limit: string; offset: string }) =>
   withServices(
     options,
-    (services) => services.accounts.list({ limit: wholeNumber(options.limit, 1, 1000, "--limit"), offset: wholeNumber(options.offset, 0, 2 ** 31 - 1, "--offset") }),
+    (services) => services.accounts.list(pageArguments(options)),
     (page) =>
       [`${page.totalCount} account(s)`, ...page.items.map((a) => `${a.id}\t${a.email}\t${a.name ?? ""}`)].join("\n"),
   ),
@@ -188,15 +185,12 @@ deleteCommand(account, "account", "delete an account and everything of it (crede
 const outbox = program.command("outbox").description("the verification calls queued and sent");
 
 withSettings(
-  outbox
-    .command("list")
+  withPaging(outbox.command("list"))
     .description("list calls, newest first, with their codes until they expire")
     .option("--account-id <id>", "only this account's calls")
     .option("--to <number>", "only calls to this number")
     .addOption(new Option("--status <status>", "only calls in this status").choices(["PENDING", "SENT", "FAILED"]))
     .addOption(new Option("--type <type>", "only deliveries of this type").choices(deliveryTypes))
-    .option("--limit <n>", "page size (1-1000)", "100")
-    .option("--offset <n>", "page offset", "0")
     .option("--json", "print JSON"),
   storageSettings,
 ).action(
@@ -213,7 +207,7 @@ withSettings(
             status: options.status,
             type: options.type,
           },
-          { limit: wholeNumber(options.limit, 1, 1000, "--limit"), offset: wholeNumber(options.offset, 0, 2 ** 31 - 1, "--offset") },
+          pageArguments(options),
         ),
       (page) =>
         [
@@ -228,17 +222,14 @@ withSettings(
 const lockout = program.command("lockout").description("logins refused after too many failed attempts");
 
 withSettings(
-  lockout
-    .command("list")
+  withPaging(lockout.command("list"))
     .description("list logins that are locked out, and until when")
-    .option("--limit <n>", "page size (1-1000)", "100")
-    .option("--offset <n>", "page offset", "0")
     .option("--json", "print JSON"),
   storageSettings,
 ).action(async (options: RawSettings & { json?: boolean; limit: string; offset: string }) =>
   withServices(
     options,
-    (services) => services.loginThrottle.list({ limit: wholeNumber(options.limit, 1, 1000, "--limit"), offset: wholeNumber(options.offset, 0, 2 ** 31 - 1, "--offset") }),
+    (services) => services.loginThrottle.list(pageArguments(options)),
     (page) =>
       [
         `${page.totalCount} lockout(s)`,
@@ -424,15 +415,12 @@ withSettings(
 const actionStates: ActionState[] = ["READY", "SELECTED", "FINISHED"];
 
 withSettings(
-  callCommand
-    .command("list")
+  withPaging(callCommand.command("list"))
     .description("list calls of every account (or one), newest first")
     .option("--account-id <id>", "only this account's calls")
     .addOption(new Option("--state <state>", "only calls in this state").choices(actionStates))
     .option("--interval-begin <time>", "only calls that started at or after this time: unix milliseconds or ISO 8601")
     .option("--interval-end <time>", "only calls that started before this time: unix milliseconds or ISO 8601")
-    .option("--limit <n>", "page size (1-1000)", "100")
-    .option("--offset <n>", "page offset", "0")
     .option("--json", "print JSON"),
   storageSettings,
 ).action(async (options: RawSettings & ActionListOptions) =>
@@ -467,13 +455,10 @@ deleteCommand(callCommand, "call", "delete a call with its recordings and their 
 const recordingCommand = program.command("recording").description("call recordings");
 
 withSettings(
-  recordingCommand
-    .command("list")
+  withPaging(recordingCommand.command("list"))
     .description("list recordings of every account (or of one account or call), newest first")
     .option("--account-id <id>", "only this account's recordings")
     .option("--call-id <id>", "only this call's recordings")
-    .option("--limit <n>", "page size (1-1000)", "100")
-    .option("--offset <n>", "page offset", "0")
     .option("--json", "print JSON"),
   [...storageSettings, "publicUrl"],
 ).action(async (options: RawSettings & { json?: boolean; accountId?: string; callId?: string; limit: string; offset: string }) =>
@@ -509,12 +494,9 @@ deleteCommand(recordingCommand, "recording", "delete a recording and its file (t
 const mediaCommand = program.command("media").description("uploaded media files");
 
 withSettings(
-  mediaCommand
-    .command("list")
+  withPaging(mediaCommand.command("list"))
     .description("list media of every account (or one), newest first")
     .option("--account-id <id>", "only this account's media")
-    .option("--limit <n>", "page size (1-1000)", "100")
-    .option("--offset <n>", "page offset", "0")
     .option("--json", "print JSON"),
   [...storageSettings, "publicUrl"],
 ).action(async (options: RawSettings & { json?: boolean; accountId?: string; limit: string; offset: string }) =>
@@ -534,15 +516,12 @@ deleteCommand(mediaCommand, "media", "delete a media file, its converted copies 
 const textCommand = program.command("text").description("texts, as the operator's platform reports them");
 
 withSettings(
-  textCommand
-    .command("list")
+  withPaging(textCommand.command("list"))
     .description("list texts of every account (or one), newest first")
     .option("--account-id <id>", "only this account's texts")
     .addOption(new Option("--state <state>", "only texts in this state").choices(actionStates))
     .option("--interval-begin <time>", "only texts created at or after this time: unix milliseconds or ISO 8601")
     .option("--interval-end <time>", "only texts created before this time: unix milliseconds or ISO 8601")
-    .option("--limit <n>", "page size (1-1000)", "100")
-    .option("--offset <n>", "page offset", "0")
     .option("--json", "print JSON"),
   storageSettings,
 ).action(async (options: RawSettings & ActionListOptions) =>
@@ -599,6 +578,11 @@ function actionFilter(options: ActionListOptions) {
     intervalBegin: options.intervalBegin === undefined ? undefined : timeArgument(options.intervalBegin, "--interval-begin"),
     intervalEnd: options.intervalEnd === undefined ? undefined : timeArgument(options.intervalEnd, "--interval-end"),
   };
+}
+
+/** --limit and --offset, read by pageArguments. */
+function withPaging(command: Command): Command {
+  return command.option("--limit <n>", "page size (1-1000)", "100").option("--offset <n>", "page offset", "0");
 }
 
 function pageArguments(options: { limit: string; offset: string }) {
