@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
-// What a build of the web pages was made from: every file under web/, docs/ and src/shared/
+// What a build of the web pages was made from: every file under web/, docs/ and src/common/
 // (modules the pages share with the server), the README
 // (rendered as a page, with the screenshots in docs/) and the lockfile (library versions). The
 // build (web/build-when-stale.js, which `npm start` and the test suite run) rebuilds the pages
@@ -25,7 +25,7 @@ function filesUnder(folder) {
 
 export function webSourceDigest() {
   const hash = createHash("sha256");
-  for (const file of [...filesUnder("web"), ...filesUnder("docs"), ...filesUnder("src/shared"), "README.md", "package-lock.json"].sort()) {
+  for (const file of [...filesUnder("web"), ...filesUnder("docs"), ...filesUnder("src/common"), "README.md", "package-lock.json"].sort()) {
     hash.update(`${file}\0`).update(fs.readFileSync(path.join(projectRoot, file))).update("\0");
   }
   return hash.digest("hex");

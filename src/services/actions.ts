@@ -5,7 +5,7 @@ import { BadRequest } from "../errors.js";
 // What calls and texts share: CallFire calls both "actions", with the same states, batches,
 // campaigns, labels and list filters.
 
-export { actionStates, callResults, textResults, voices, type CallResult, type TextResult, type Voice } from "../shared/action-names.js";
+export { actionStates, callResults, textResults, voices, type CallResult, type TextResult, type Voice } from "../common/action-names.js";
 
 /** At most this many recipients per sendCalls or sendTexts request. */
 export const maxRecipients = 1_000;

@@ -1,8 +1,8 @@
 // What the console shows beside CallFire's results of calls and texts, and what the sandbox
 // simulator does with a number (the README's table, src/delivery/simulator.ts). The names
-// themselves are the server's (src/shared/action-names.ts).
+// themselves are the server's (src/common/action-names.ts).
 
-export { callResults, textResults, voices } from "../../../../src/shared/action-names.js";
+export { callResults, textResults, voices } from "../../../../src/common/action-names.js";
 
 /** The states a call or text of ours goes through; CallFire names others, which match nothing here. */
 export const actionStates = ["READY", "SELECTED", "FINISHED"] as const;
