@@ -9,7 +9,6 @@ import { adminLoginLockoutRoutes } from "./admin/login-lockouts.js";
 import { adminMediaRoutes } from "./admin/media.js";
 import { adminOutboxRoutes } from "./admin/outbox.js";
 import { adminTextRoutes } from "./admin/texts.js";
-import { tokenDigest } from "./admin-token.js";
 import { callRecordingRoutes } from "./api/call-recordings.js";
 import { callRoutes } from "./api/calls.js";
 import { textRoutes } from "./api/texts.js";
@@ -30,7 +29,7 @@ import { SimulatedPlatform, SimulatorTransport } from "./delivery/simulator.js";
 import { WebhookCallTransport } from "./delivery/webhook-transport.js";
 import { BadRequest } from "./errors.js";
 import { requireBasicAuth } from "./http/basic-auth.js";
-import { requireBearer } from "./http/bearer-auth.js";
+import { fixedDigest, requireBearer } from "./http/bearer-auth.js";
 import { answerClientError, refuseExpectation, refuseWithoutHost } from "./http/client-errors.js";
 import { installAdminDocuments } from "./http/admin-documents.js";
 import { installContractDocuments } from "./http/contract-documents.js";
@@ -152,11 +151,6 @@ export function createServices({ database, blobs, config, authenticator: authent
   const { recordingDays, mediaDays } = config.retention;
   const retention = new RetentionSweeper(database.db, database.dialect, blobs, log, { now, recordingDays, mediaDays, intervalMs: 60 * 60_000, batchSize: 500 }, metrics);
   return { accounts, credentials, authenticator, loginThrottle, media, callerIds, outbox, callDelivery, billing, calls, callSender, texts, textSender, recordings, consoleSessions, blobSweeper, retention, metrics };
-}
-
-function fixedDigest(token: string): () => Promise<Buffer> {
-  const digest = tokenDigest(token);
-  return async () => digest;
 }
 
 /**

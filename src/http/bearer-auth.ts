@@ -19,3 +19,9 @@ export function requireBearer(expected: () => Promise<Buffer | undefined>, refus
     }
   };
 }
+
+/** `expected` for a token that never changes. */
+export function fixedDigest(token: string): () => Promise<Buffer> {
+  const digest = tokenDigest(token);
+  return async () => digest;
+}

@@ -63,8 +63,8 @@ const maxSpareBuffers = 32;
  * Answers with `status` and `headers`, then `length` bytes of `file` from `start`. Two buffers take
  * turns: the next chunk is read into one while the other is being written, a buffer is refilled
  * only after the socket has taken its bytes (the write callback), and both go back to a pool when
- * the download ends (a file smaller than one chunk gets one buffer of its own size instead). Only the bytes just read are ever written, so a reused buffer cannot leak an
- * earlier file. fs.createReadStream allocates a new Buffer for every 64 KiB instead; at a gigabyte
+ * the download ends; a file smaller than one chunk gets one buffer of its own size instead. Only
+ * the bytes just read are ever written, so a reused buffer cannot leak an earlier file. fs.createReadStream allocates a new Buffer for every 64 KiB instead; at a gigabyte
  * a second that external memory kept V8 running 10–16 full collections a second on a busy server
  * (bench/download.sh).
  *
@@ -73,10 +73,10 @@ const maxSpareBuffers = 32;
  * left to the collector rather than pooled. Resolves whether the whole body went out.
  */
 async function sendFile(response: ServerResponse, status: number, headers: OutgoingHttpHeaders, file: BlobFile, start: number, length: number): Promise<boolean> {
-  const buffers =
-    length < chunkBytes
-      ? [Buffer.allocUnsafe(length)]
-      : Array.from({ length: length > chunkBytes ? 2 : 1 }, () => spareBuffers.pop() ?? Buffer.allocUnsafeSlow(chunkBytes));
+  const pooled = length >= chunkBytes;
+  const buffers = pooled
+    ? Array.from({ length: length > chunkBytes ? 2 : 1 }, () => spareBuffers.pop() ?? Buffer.allocUnsafeSlow(chunkBytes))
+    : [Buffer.allocUnsafe(length)];
   const closed = new Promise<"closed">((resolve) => response.once("close", () => resolve("closed")));
   const gone = () => response.destroyed || response.socket?.writable !== true;
   // Settles with the write's error (never rejects, so a failed write is no unhandled rejection).
@@ -109,7 +109,7 @@ async function sendFile(response: ServerResponse, status: number, headers: Outgo
     throw error;
   } finally {
     await file.close();
-    if (idle && length >= chunkBytes) spareBuffers.push(...buffers.slice(0, maxSpareBuffers - spareBuffers.length));
+    if (idle && pooled) spareBuffers.push(...buffers.slice(0, maxSpareBuffers - spareBuffers.length));
   }
 }
 

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { collectDefaultMetrics, type Registry } from "prom-client";
-import { tokenDigest } from "../admin-token.js";
-import { requireBearer } from "./bearer-auth.js";
+import { fixedDigest, requireBearer } from "./bearer-auth.js";
 import { DurationHistogram, type Series } from "./duration-histogram.js";
 
 export interface ReadinessCheck {
@@ -67,8 +66,8 @@ export function installOperations(app: FastifyInstance, readiness: ReadinessChec
     const ready = results.every(([, state]) => state === "ok");
     return reply.code(ready ? 200 : 503).send({ status: ready ? "ok" : "unavailable", checks: Object.fromEntries(results) });
   });
-  const digest = token === undefined ? undefined : tokenDigest(token);
-  const onRequest = digest === undefined ? [] : [requireBearer(async () => digest, { message: "/metrics needs Authorization: Bearer <metrics token>", realm: "switchboard-metrics" })];
+  const onRequest =
+    token === undefined ? [] : [requireBearer(fixedDigest(token), { message: "/metrics needs Authorization: Bearer <metrics token>", realm: "switchboard-metrics" })];
   app.get("/metrics", { ...hidden, onRequest }, async (_request, reply) =>
     reply.type(registry.contentType).send(`${await registry.metrics()}\n${duration.render()}`),
   );

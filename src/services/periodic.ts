@@ -1,8 +1,8 @@
 /**
  * Background jobs of one service: each runs now and then every `intervalMs`, one at a time across
  * all of them (a run never overlaps another, however slow), until `stop`, which waits for the run
- * in progress. A job reports its own failures: one that throws is logged with `what` by `log`.
- * The timers never keep the process alive.
+ * in progress. A run that throws is logged as `what` failed, and the job runs again at its next
+ * time. The timers never keep the process alive.
  */
 export class Periodic {
   private readonly timers: NodeJS.Timeout[] = [];
