@@ -7,8 +7,8 @@ import { writeSync } from "node:fs";
 const maxHeldLength = 16 * 1024 * 1024;
 /** How soon a write refused with EAGAIN (a full pipe) is tried again. */
 const retryMs = 20;
-/** How long the process, exiting, waits for a full pipe to take its last lines. */
-const exitWaitMs = 2_000;
+/** How long the process, exiting, waits for a full pipe whose reader has stopped taking anything. */
+const exitStallMs = 2_000;
 /** Something to Atomics.wait on: a synchronous sleep for the exiting process. */
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
@@ -34,7 +34,7 @@ export class BatchedOutput {
   private failed = false;
 
   constructor(private readonly fd: number) {
-    process.on("exit", () => this.flush(Date.now() + exitWaitMs));
+    process.on("exit", () => this.flush(true));
   }
 
   write(line: string): void {
@@ -52,10 +52,11 @@ export class BatchedOutput {
   }
 
   /**
-   * Writes everything held, as far as the descriptor takes it; with a deadline (the process is
-   * exiting, nothing later will write) a full pipe is waited for until then.
+   * Writes everything held, as far as the descriptor takes it. When the process is exiting
+   * (nothing later will write), a full pipe is waited for as long as its reader keeps taking
+   * bytes, and given up on once it has taken nothing for 2 s.
    */
-  flush(deadline?: number): void {
+  flush(exiting = false): void {
     this.scheduled = false;
     if (this.dropped > 0) {
       this.lines.push(`${JSON.stringify({ level: 40, time: Date.now(), msg: `${this.dropped} log lines dropped: standard output was not being read` })}\n`);
@@ -66,10 +67,12 @@ export class BatchedOutput {
     let bytes = this.unwritten ? Buffer.concat([this.unwritten, fresh]) : fresh;
     this.lines = [];
     this.unwritten = undefined;
+    let progressed = Date.now();
     while (bytes.length > 0) {
       let code: string | undefined;
       try {
         bytes = bytes.subarray(writeSync(this.fd, bytes));
+        progressed = Date.now();
         continue;
       } catch (error) {
         code = (error as NodeJS.ErrnoException).code;
@@ -77,12 +80,12 @@ export class BatchedOutput {
       if (code !== "EAGAIN") {
         // Closed or gone (EPIPE, EBADF): there is nowhere left to say so.
         this.failed = true;
-      } else if (deadline === undefined) {
+      } else if (!exiting) {
         // A full pipe: the rest waits for the reader, ahead of what comes meanwhile.
         this.unwritten = bytes;
         this.scheduled = true;
         setTimeout(() => this.flush(), retryMs).unref();
-      } else if (Date.now() < deadline) {
+      } else if (Date.now() - progressed < exitStallMs) {
         Atomics.wait(sleeper, 0, 0, retryMs);
         continue;
       }
