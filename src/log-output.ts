@@ -20,10 +20,11 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
  * growing buffer on every line, which cost as much as the writes it saved.
  *
  * Lines reach the descriptor by the end of the turn that wrote them, and whatever is still held
- * when the process exits (a signal's shutdown, an uncaught error) is written then: only a kill -9
- * can lose the last turn's lines. A pipe whose reader falls behind gets the rest as it drains; if
- * it stops reading, lines beyond 16 MiB are dropped rather than held until memory runs out, each
- * run of dropped lines followed by one saying how many.
+ * when the process exits (a signal's shutdown, an uncaught error) is written then, for as long as
+ * the reader keeps taking it: only a kill -9, or a reader that takes nothing for 2 s while the
+ * process exits, can lose the last lines. A pipe whose reader falls behind gets the rest as it
+ * drains; if it stops reading, lines beyond 16 MiB are dropped rather than held until memory runs
+ * out, each run of dropped lines followed by one saying how many.
  */
 export class BatchedOutput {
   private lines: string[] = [];
